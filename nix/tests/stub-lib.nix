@@ -34,10 +34,9 @@ let
     zipAttrsWith = f: sets: b.zipAttrsWith f sets;
     hasPrefix = p: s: b.substring 0 (b.stringLength p) s == p;
     removePrefix = p: s: if hasPrefix p s then b.substring (b.stringLength p) (b.stringLength s) s else s;
-    hasInfix = infix: s: b.match ".*${escapeRegex infix}.*" s != null;
-    escapeRegex = b.replaceStrings
-      [ "\\" "[" "]" "{" "}" "(" ")" "^" "$" "." "*" "+" "?" "|" ]
-      [ "\\\\" "\\[" "\\]" "\\{" "\\}" "\\(" "\\)" "\\^" "\\$" "\\." "\\*" "\\+" "\\?" "\\|" ];
+    hasInfix = infix: s:
+      let n = b.stringLength infix; m = b.stringLength s; in
+      n <= m && b.any (i: b.substring i n s == infix) (b.genList (i: i) (m - n + 1));
     unique = l: b.foldl' (acc: x: if b.elem x acc then acc else acc ++ [ x ]) [ ] l;
     findFirst = p: d: l: let m = b.filter p l; in if m == [ ] then d else b.head m;
     count = p: l: b.length (b.filter p l);

@@ -18,5 +18,7 @@ let inherit (lib) mkOption types; in
     security.polkit.extraConfig = mkOption { type = types.lines; default = ""; };
     environment.etc = mkOption { type = types.attrsOf types.anything; default = { }; };
     environment.systemPackages = mkOption { type = types.listOf types.package; default = [ ]; };
+    networking.hostName = mkOption { type = types.str; default = "nixos"; };
+    nix.registry = mkOption { type = types.attrsOf types.anything; default = { }; };
   };
 }

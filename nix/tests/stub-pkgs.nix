@@ -12,6 +12,7 @@ in
 {
   inherit lib;
   system = "x86_64-linux";
+  stdenv.hostPlatform.system = "x86_64-linux";
   runtimeShell = "/nix/store/00000000000000000000000000000000-bash/bin/bash";
   jre_headless = fakeDrv "openjdk-headless" { };
   libvirt = fakeDrv "libvirt" { };
