@@ -5,7 +5,9 @@
 #   2. nix/tests/eval.nix evaluates the NixOS module, the package and the example host against the
 #      stubs in nix/tests/ and compares the generated unit (ExecStart, hardening), the rendered
 #      node config, the opened firewall ports, the polkit rule and the assertions with what they
-#      must be. Each check is evaluated on its own, so one broken check cannot hide the others.
+#      must be. Each check is evaluated on its own, so one broken check cannot hide the others;
+#   3. the package's installPhase runs (bash, fake build tree) and its launcher hands java the
+#      right command line.
 # The flake's real checks (a NixOS VM test of three hosts) need a Nix host with nixpkgs and KVM:
 # see docs/operations.md.
 #
@@ -72,6 +74,39 @@ else
     fi
   done
 fi
+
+# 3. The package's installPhase, run for real with bash in a fake build tree, and the launcher it
+#    writes, run with a fake java that prints its arguments: java must get the JVM options, the
+#    node jar + lib/* classpath (unexpanded: java expands it), the main class and the arguments.
+check_launcher() {
+  local work=$tmp/launcher script got want
+  mkdir -p "$work/build/node/target/lib" "$work/jre/bin"
+  : >"$work/build/node/target/flotilla-node.jar"
+  : >"$work/build/node/target/lib/dep-1.0.jar"
+  printf '#!/bin/sh\nfor a in "$@"; do printf "%%s\\n" "$a"; done\n' >"$work/jre/bin/java"
+  chmod +x "$work/jre/bin/java"
+  if ! script=$(nixi --read-write-mode --eval \
+      -E "(import $root/$eval_file).launcherInstallScript \"$work/jre\"" 2>&1); then
+    fail "package installPhase writes a working launcher" "evaluation failed: $script"; return
+  fi
+  script=${script//\"/}
+  if ! got=$(cd "$work/build" && out=$work/out bash -c 'runHook() { :; }; set -e; . "$1"' _ "$script" 2>&1); then
+    fail "package installPhase writes a working launcher" "installPhase failed: $got"; return
+  fi
+  if [[ ! -f $work/out/share/flotilla/lib/dep-1.0.jar ]]; then
+    fail "package installPhase writes a working launcher" "lib/ was not copied to share/flotilla/lib"; return
+  fi
+  got=$(FLOTILLA_JAVA_OPTS="-Xmx64m -Dflotilla.test=1" "$work/out/bin/flotilla" node --config /etc/flotilla/node.yaml 2>&1)
+  want=$(printf '%s\n' -Xmx64m -Dflotilla.test=1 -cp \
+    "$work/out/share/flotilla/flotilla-node.jar:$work/out/share/flotilla/lib/*" \
+    dev.flotilla.node.cli.Flotilla node --config /etc/flotilla/node.yaml)
+  if [[ $got == "$want" ]]; then
+    pass "package installPhase writes a working launcher"
+  else
+    fail "package installPhase writes a working launcher" "java got:"$'\n'"$got"$'\n'"expected:"$'\n'"$want"
+  fi
+}
+check_launcher
 
 echo "$passed passed, $failed failed"
 ((failed == 0))

@@ -3,6 +3,7 @@
 #   nix-instantiate --eval --strict nix/tests/eval.nix -A names
 #   nix-instantiate --eval --strict nix/tests/eval.nix -A checks.<name>.ok
 # Each check is { ok; detail; }: `detail` says what was expected and what came out.
+# `launcherInstallScript` serves the script's run of the package's installPhase.
 let
   lib = import ./stub-lib.nix;
   pkgs = import ./stub-pkgs.nix { inherit lib; };
@@ -292,4 +293,14 @@ in
 {
   names = builtins.attrNames checks;
   inherit checks;
+
+  # The package's installPhase as a file, with /bin/sh as the launcher's shell and `jre` as the
+  # JRE: scripts/check-nix.sh runs it for real against a fake build tree (needs --read-write-mode,
+  # into the script's throwaway store).
+  launcherInstallScript = jre: builtins.toFile "flotilla-install-phase.sh"
+    (pkgs.callPackage ../package.nix {
+      src = "/src/flotilla";
+      runtimeShell = "/bin/sh";
+      jre_headless = { outPath = jre; };
+    }).buildArgs.installPhase;
 }
