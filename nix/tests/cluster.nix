@@ -37,11 +37,9 @@
     import json
 
     hosts = [host1, host2, host3]
-    ip = {h.name: h.succeed("ip -4 -o addr show dev eth1 | awk '{print $4}' | cut -d/ -f1").strip()
-          for h in hosts}
+    by_name = {h.name: h for h in hosts}
 
-    def get_json(machine, path, host=None):
-        target = ip[host] if host else "127.0.0.1"
+    def get_json(machine, path, target="127.0.0.1"):
         return json.loads(machine.succeed(f"curl -sf http://{target}:8088{path}"))
 
     start_all()
@@ -63,7 +61,9 @@
         cluster = get_json(host1, "/cluster")
         members = cluster.get("members", [])
         assert len(members) == 3, f"expected 3 members in GET /cluster, got {members}"
-        host1.succeed(f"flotilla cluster status --server {ip['host2']}:8088")
+        # Across hosts, by the names the test network resolves.
+        get_json(host1, "/health", target="host2")
+        host1.succeed("flotilla cluster status --server host2:8088")
 
     with subtest("the flotilla user may start microvm@ units and nothing else"):
         for h in hosts:
@@ -91,11 +91,10 @@
             return str(rec.get("observed", "")).lower() == "running" and rec.get("node")
         retry(running)
         placed_on = get_json(host1, f"/vms/{vm_id}")["node"]
-        machine = {h.name: h for h in hosts}[placed_on]
-        machine.succeed("pgrep -u flotilla -f 'sleep 3600'")
+        by_name[placed_on].succeed("pgrep -u flotilla -f 'sleep 3600'")
 
     with subtest("losing the leader: the other two elect a new one and keep serving"):
-        leader = {h.name: h for h in hosts}[one_leader(hosts)]
+        leader = by_name[one_leader(hosts)]
         leader.succeed("systemctl stop flotilla.service")
         rest = [h for h in hosts if h is not leader]
         retry(lambda _: one_leader(rest) not in (None, leader.name))

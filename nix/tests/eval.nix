@@ -98,6 +98,30 @@ let
   # Whether evaluating `value` fully fails (a throw from the module system or an assertion).
   evalFails = value: !(builtins.tryEval (builtins.deepSeq value value)).success;
 
+  # packaging/systemd/flotilla.service as { Key = "value"; } (the last assignment of a key wins).
+  plainUnit =
+    let
+      lines = filter builtins.isString (builtins.split "\n" (builtins.readFile ../../packaging/systemd/flotilla.service));
+      parsed = map (l: builtins.match "([A-Za-z]+)=(.*)" l) lines;
+    in builtins.listToAttrs (map (m: { name = builtins.elemAt m 0; value = builtins.elemAt m 1; })
+      (filter (m: m != null) parsed));
+
+  # A module serviceConfig value as it appears in a unit file.
+  unitValue = v:
+    if builtins.isBool v then (if v then "true" else "false")
+    else if builtins.isList v then builtins.concatStringsSep " " v
+    else toString v;
+
+  # Keys on which the plain unit must say what the NixOS module says.
+  sharedUnitKeys = [
+    "User" "Restart" "RestartSec" "TimeoutStopSec" "LimitNOFILE" "UMask"
+    "NoNewPrivileges" "ProtectSystem" "ProtectHome" "PrivateTmp" "PrivateDevices"
+    "ProtectKernelTunables" "ProtectKernelModules" "ProtectKernelLogs" "ProtectControlGroups"
+    "ProtectClock" "ProtectHostname" "RestrictSUIDSGID" "RestrictRealtime" "RestrictNamespaces"
+    "LockPersonality" "CapabilityBoundingSet" "AmbientCapabilities" "RestrictAddressFamilies"
+    "SystemCallArchitectures" "SystemCallFilter"
+  ];
+
   checks = {
     execstart_runs_the_node_with_the_rendered_config = expectEqual sampleUnit.serviceConfig.ExecStart
       "${flotillaPkg}/bin/flotilla node --config /nix/store/00000000000000000000000000000000-flotilla-node.yaml";
@@ -284,6 +308,17 @@ let
         && lib.hasInfix "-cp \"$share/flotilla-node.jar:$share/lib/*\" dev.flotilla.node.cli.Flotilla \"\\$@\"" p
         && lib.hasInfix "\\$FLOTILLA_JAVA_OPTS" p)
       "installPhase copies the jar and lib/ and writes a launcher running dev.flotilla.node.cli.Flotilla";
+
+    plain_unit_has_the_modules_restart_and_hardening = expectEqual
+      (lib.genAttrs sharedUnitKeys (k: plainUnit.${k} or "(missing)"))
+      (lib.genAttrs sharedUnitKeys (k: unitValue minimal.systemd.services.flotilla.serviceConfig.${k}));
+
+    plain_unit_runs_the_node_with_etc_config = expectTrue
+      (lib.hasInfix "dev.flotilla.node.cli.Flotilla node --config /etc/flotilla/node.yaml" plainUnit.ExecStart
+        && lib.hasInfix "-cp \"/opt/flotilla/flotilla-node.jar:/opt/flotilla/lib/*\"" plainUnit.ExecStart
+        && lib.hasInfix "$FLOTILLA_JAVA_OPTS" plainUnit.ExecStart
+        && plainUnit.StateDirectory == "flotilla")
+      "ExecStart runs java with $FLOTILLA_JAVA_OPTS, the /opt/flotilla classpath, the CLI main class and /etc/flotilla/node.yaml; got: ${plainUnit.ExecStart or "(no ExecStart)"}";
 
     stub_module_system_rejects_unknown_options = expectTrue
       (evalFails (evalSystem [ ../module.nix { services.flotilla.nodeID = "typo"; } ]).services)
