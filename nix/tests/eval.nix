@@ -89,9 +89,16 @@ let
 
   configOf = system: fromJSON system.environment.etc."flotilla/node.yaml".text;
 
+  # On attribute sets, `detail` names only the keys that differ.
   expectEqual = got: want: {
     ok = got == want;
-    detail = "expected ${toJSON want}, got ${toJSON got}";
+    detail =
+      if builtins.isAttrs got && builtins.isAttrs want then
+        builtins.concatStringsSep "; " (map
+          (k: "${k}: expected ${toJSON (want.${k} or null)}, got ${toJSON (got.${k} or null)}")
+          (filter (k: (got.${k} or null) != (want.${k} or null))
+            (lib.unique (builtins.attrNames want ++ builtins.attrNames got))))
+      else "expected ${toJSON want}, got ${toJSON got}";
   };
   expectTrue = cond: what: { ok = cond; detail = what; };
 
