@@ -14,9 +14,10 @@ let
 
   cfg = config.services.flotilla;
 
-  # The three ports every node listens on; also the defaults of each peer's ports.
+  # docs/configuration.md: node ids are [a-z0-9-]{1,32}.
   nodeIdPattern = "[a-z0-9-]{1,32}";
 
+  # A member of the group; its ports default to this host's, the common case of equal hosts.
   peerModule = {
     options = {
       id = mkOption {
