@@ -139,6 +139,14 @@ public final class Supervisor implements AutoCloseable {
     }
 
     private void poll() {
+        try {
+            pollOnce();
+        } catch (RuntimeException e) {
+            // One bad round must not end supervision: scheduleWithFixedDelay drops a task that throws.
+        }
+    }
+
+    private void pollOnce() {
         for (Watched w : watched.values().toArray(new Watched[0])) {
             if (!w.running) {
                 continue;
