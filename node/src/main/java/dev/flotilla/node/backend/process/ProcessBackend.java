@@ -110,7 +110,7 @@ public final class ProcessBackend implements Backend {
                 int eq = assignment.indexOf('=');
                 env.put(assignment.substring(0, eq), assignment.substring(eq + 1));
             }
-            d.appendToLog("--- flotilla: starting " + argv + " at " + Instant.now() + " (epoch " + vm.epoch() + ") ---");
+            d.appendToLog(VmDirectory.RUN_MARKER + argv + " at " + Instant.now() + " (epoch " + vm.epoch() + ") ---");
         } catch (IOException e) {
             throw new BackendException("process VM '" + vm.name() + "': cannot prepare " + d.path() + ": " + e
                     + ". Check that process.state_dir is writable by the node's user", e);

@@ -22,6 +22,8 @@ import java.util.stream.Stream;
 final class VmDirectory {
 
     static final String LOG = "output.log";
+    /** Begins the line flotilla writes into the log before each run. */
+    static final String RUN_MARKER = "--- flotilla: starting ";
 
     private final Path dir;
 
@@ -137,6 +139,12 @@ final class VmDirectory {
             int nl = tail.indexOf('\n');
             if (from > 0 && nl >= 0 && nl < tail.length() - 1) {
                 tail = tail.substring(nl + 1);
+            }
+            // Only the last run's own output: what an earlier run or flotilla's marker said would mislead.
+            int marker = tail.lastIndexOf(RUN_MARKER);
+            if (marker >= 0) {
+                int eol = tail.indexOf('\n', marker);
+                tail = eol < 0 ? "" : tail.substring(eol + 1);
             }
             return tail.strip();
         } catch (IOException e) {

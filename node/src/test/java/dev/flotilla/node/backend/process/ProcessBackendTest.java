@@ -77,7 +77,7 @@ class ProcessBackendTest {
 
     /** The lines the VM's process wrote (the log also holds flotilla's own "--- flotilla:" markers, left out here). */
     private List<String> output(String name) {
-        return log(name).lines().filter(l -> !l.startsWith("--- flotilla:")).toList();
+        return log(name).lines().filter(l -> !l.startsWith(VmDirectory.RUN_MARKER)).toList();
     }
 
     private void awaitState(VmInstance vm, ObservedState want) {
@@ -112,7 +112,7 @@ class ProcessBackendTest {
         awaitState(vm, ObservedState.EXITED);
         VmStatus s = status(vm);
         assertEquals(3, s.exitCode());
-        assertTrue(s.reason().contains("exited with code 3") && s.reason().contains("disk full"), s.reason());
+        assertEquals("exited with code 3; last output: computing\ndisk full", s.reason());
     }
 
     @Test
