@@ -1,22 +1,41 @@
 package dev.flotilla.node;
 
+import dev.flotilla.node.agent.Agent;
+import dev.flotilla.node.agent.Registration;
 import dev.flotilla.node.api.HttpApi;
+import dev.flotilla.node.backend.Backend;
+import dev.flotilla.node.backend.BackendException;
+import dev.flotilla.node.backend.libvirt.DomainXml;
+import dev.flotilla.node.backend.libvirt.LibvirtBackend;
+import dev.flotilla.node.backend.process.ProcessBackend;
+import dev.flotilla.node.backend.process.RestartPolicy;
+import dev.flotilla.node.control.Controller;
 import dev.flotilla.node.api.Routes;
 import dev.flotilla.node.metrics.NodeMetrics;
 import dev.flotilla.node.raft.RaftNode;
 import dev.flotilla.proto.Command;
 import dev.flotilla.proto.CommandResult;
+import dev.flotilla.proto.Label;
+import dev.flotilla.proto.NodeRecord;
+import dev.flotilla.proto.Resources;
 import dev.flotilla.statemachine.RegistryListener;
 import dev.flotilla.statemachine.RegistrySettings;
 import dev.flotilla.statemachine.RegistryStateMachine;
 import java.io.IOException;
 import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Map;
+import java.util.TreeMap;
 import java.util.concurrent.CountDownLatch;
 import org.apache.ratis.protocol.RaftPeerId;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-/** One Flotilla node: the replicated registry, its Raft seat, and the HTTP API in front of them. */
+/**
+ * One Flotilla node: the replicated registry, its Raft seat, the HTTP API in front of them, the agent
+ * that runs what is assigned here, and the controller that places VMs while this node leads.
+ */
 public final class Node implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger("node");
 
@@ -25,6 +44,9 @@ public final class Node implements AutoCloseable {
     private final RegistryStateMachine stateMachine;
     private final RaftNode raft;
     private HttpApi api;
+    private Agent agent;
+    private Controller controller;
+    private Thread registrar;
     private final CountDownLatch stopped = new CountDownLatch(1);
 
     public Node(NodeConfig config) {
@@ -37,22 +59,43 @@ public final class Node implements AutoCloseable {
 
     public void start() throws IOException, InterruptedException {
         Files.createDirectories(config.dataPath());
+        agent = new Agent(config.nodeId, raft, backends(), RestartPolicy.standard(), Duration.ofMillis(500));
+        controller = new Controller(raft, config.nodeId, config.nodeDownAfterMs, config.controlIntervalMs);
         stateMachine.addListener(new RegistryListener() {
             @Override
             public void onApplied(long index, Command command, CommandResult result, long applyNanos) {
                 metrics.applied(command.getKindCase().name().toLowerCase(java.util.Locale.ROOT), applyNanos);
-                if (result.hasRejection()) metrics.rejected(result.getRejection().getCode().name().toLowerCase(java.util.Locale.ROOT));
+                if (result.hasRejection()) {
+                    metrics.rejected(result.getRejection().getCode().name().toLowerCase(java.util.Locale.ROOT));
+                    return;
+                }
+                switch (command.getKindCase()) {
+                    case ASSIGN, UPSERT_VM, START_VM, STOP_VM, DELETE_VM, CLAIM_WARM -> {
+                        agent.nudge();
+                        if (command.getKindCase() != Command.KindCase.ASSIGN) controller.nudge();
+                    }
+                    case REGISTER_NODE, SET_NODE_STATE, REPORT_STATUS -> controller.nudge();
+                    default -> { }
+                }
             }
 
             @Override
             public void onLeaderChanged(RaftPeerId newLeader) {
                 metrics.leaderChanged();
                 LOG.info("leader is now {}", newLeader == null ? "unknown" : newLeader);
+                if (newLeader == null || !newLeader.toString().equals(config.nodeId)) controller.notLeading();
             }
 
             @Override
             public void onLeaderReady() {
                 LOG.info("this node leads the cluster");
+                controller.leading();
+            }
+
+            @Override
+            public void onReloaded(long appliedIndex) {
+                agent.nudge();
+                controller.nudge();
             }
         });
         raft.start();
@@ -65,7 +108,51 @@ public final class Node implements AutoCloseable {
         LOG.info("node {} started: api http://{}, raft {}, data {}, {} peer(s){}", config.nodeId, config.apiAddress,
                 config.raftAddress, config.dataPath().toAbsolutePath(), config.peers.size(),
                 config.join ? ", waiting to be added (join)" : "");
+        registrar = new Thread(this::registerThenAct, "register");
+        registrar.setDaemon(true);
+        registrar.start();
         if (config.unsafeLocalReads) LOG.warn("unsafe_local_reads is ON: reads may be stale; for chaos negative controls only");
+    }
+
+    /** The backends this node's config lists and this host can run; one that cannot start is left out and said so. */
+    private Map<String, Backend> backends() {
+        Map<String, Backend> out = new TreeMap<>();
+        for (String name : config.backends) {
+            switch (name) {
+                case "process" -> out.put(name, new ProcessBackend(config.processStateDir(),
+                        Duration.ofMillis(config.process.stopGraceMs)));
+                case "libvirt" -> {
+                    try {
+                        out.put(name, new LibvirtBackend(config.libvirt.uri, DomainXml.Options.defaults(),
+                                Duration.ofMillis(config.process.stopGraceMs)));
+                    } catch (BackendException e) {
+                        LOG.error("backend libvirt is listed but unusable, this node will not offer it: {}", e.getMessage());
+                    }
+                }
+                default -> LOG.warn("backend '{}' is listed in backends but this node cannot run it yet; not offered", name);
+            }
+        }
+        return out;
+    }
+
+    /** Registers this node, waits until the local registry has caught up with that, then lets the agent act. */
+    private void registerThenAct() {
+        NodeRecord.Builder n = NodeRecord.newBuilder()
+                .setId(config.nodeId)
+                .setApiAddress(config.apiAddress)
+                .setRaftAddress(config.raftAddress)
+                .setTransportAddress(config.transportAddress)
+                .setCapacity(Resources.newBuilder().setVcpu(config.capacity.vcpu).setMemMb(config.capacity.memMb))
+                .addAllBackends(agent.runtimes());
+        new TreeMap<>(config.labels).forEach((k, v) -> n.addLabels(Label.newBuilder().setKey(k).setValue(v)));
+        try {
+            new Registration(raft, n.build(), stateMachine::appliedIndex).register();
+            agent.start();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } catch (RuntimeException e) {
+            LOG.error("node {} could not register, so its agent does not run VMs: {}", config.nodeId, e.getMessage());
+        }
     }
 
     public void awaitStop() throws InterruptedException {
@@ -75,6 +162,9 @@ public final class Node implements AutoCloseable {
     @Override
     public void close() {
         LOG.info("node {} stopping", config.nodeId);
+        if (registrar != null) registrar.interrupt();
+        if (controller != null) controller.close();
+        if (agent != null) agent.close();
         if (api != null) api.close();
         try {
             raft.close();

@@ -72,6 +72,8 @@ public final class NodeConfig {
     /** host-process backend settings. */
     public static final class Process {
         public long stopGraceMs = 5000;
+        /** Where each process VM keeps its directory; empty means {@code <data_dir>/process}. */
+        public String stateDir = "";
     }
 
     /** Lua runtime settings. */
@@ -94,6 +96,8 @@ public final class NodeConfig {
     public List<String> backends = new ArrayList<>(List.of("process", "lua"));
     public String desiredFile = "";
     public long nodeDownAfterMs = 10000;
+    /** How often the leader's controller plans when nothing nudges it. */
+    public long controlIntervalMs = 300;
     public int maxBodyBytes = 1 << 20;
     /** Test only: serve reads from local state without ReadIndex (the chaos negative control). */
     @JsonProperty("unsafe_local_reads")
@@ -147,6 +151,10 @@ public final class NodeConfig {
         requireAddress("transport_address", transportAddress);
         if (!"text".equals(logFormat) && !"json".equals(logFormat))
             throw new ConfigException("log_format '" + logFormat + "' must be text or json");
+        if (nodeDownAfterMs < 500)
+            throw new ConfigException("node_down_after_ms " + nodeDownAfterMs + " is too short; at least 500 (Raft heartbeats alone take that long)");
+        if (controlIntervalMs < 10 || controlIntervalMs > 60000)
+            throw new ConfigException("control_interval_ms " + controlIntervalMs + " must be 10..60000");
         if (raft.electionMinMs <= 0 || raft.electionMaxMs <= raft.electionMinMs)
             throw new ConfigException("raft.election_min_ms must be > 0 and below raft.election_max_ms");
         if (!join) {
@@ -167,6 +175,10 @@ public final class NodeConfig {
         } catch (IllegalArgumentException e) {
             throw new ConfigException(key + ": " + e.getMessage());
         }
+    }
+
+    public Path processStateDir() {
+        return process.stateDir.isEmpty() ? dataPath().resolve("process") : Path.of(process.stateDir);
     }
 
     public Path dataPath() {

@@ -1,0 +1,210 @@
+package dev.flotilla.node.control;
+
+import com.google.protobuf.UnknownFieldSet;
+import dev.flotilla.node.raft.RaftNode;
+import dev.flotilla.proto.Assign;
+import dev.flotilla.proto.Command;
+import dev.flotilla.proto.CommandResult;
+import dev.flotilla.proto.DeleteVm;
+import dev.flotilla.proto.ListNodes;
+import dev.flotilla.proto.ListVms;
+import dev.flotilla.proto.Query;
+import dev.flotilla.proto.QueryResult;
+import dev.flotilla.proto.ReportStatus;
+import dev.flotilla.proto.SetNodeState;
+import dev.flotilla.proto.UpsertVm;
+import java.security.SecureRandom;
+import java.util.HashMap;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.Semaphore;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import org.apache.ratis.proto.RaftProtos;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The leader's controller: while this node leads, a low-rate loop (and a nudge on each relevant applied
+ * command) reads the local applied registry, plans with {@link ControlPlan} and commits the plan one
+ * command at a time. It keeps no state of its own between passes, so a new leader simply starts over.
+ */
+public final class Controller implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger("control");
+    private static final long COMMIT_TIMEOUT_MS = 10_000;
+    private static final SecureRandom RANDOM = new SecureRandom();
+    /**
+     * UpsertVm has no field that asks for a warm VM, and no rule sets VmRecord.warm (see the report to
+     * the lead). The request carries the flag as field 7, the number proposed for {@code bool warm};
+     * a state machine that does not know it ignores it and the VM comes back not warm, which
+     * {@link #createWarm} detects and undoes.
+     */
+    static final int PROPOSED_UPSERT_WARM_FIELD = 7;
+
+    private final RaftNode raft;
+    private final String selfId;
+    private final long downAfterMs;
+    private final long intervalMs;
+    private final Semaphore wake = new Semaphore(0);
+    private final AtomicBoolean leading = new AtomicBoolean(false);
+    private volatile boolean closed;
+    private volatile boolean warmUnsupported;
+    private final Thread loop;
+
+    public Controller(RaftNode raft, String selfId, long downAfterMs, long intervalMs) {
+        this.raft = raft;
+        this.selfId = selfId;
+        this.downAfterMs = downAfterMs;
+        this.intervalMs = intervalMs;
+        this.loop = new Thread(this::run, "controller");
+        this.loop.setDaemon(true);
+        this.loop.start();
+    }
+
+    /** This node leads and has applied its first entry of the term: start controlling. */
+    public void leading() {
+        if (!leading.getAndSet(true)) LOG.info("controller started: this node leads");
+        nudge();
+    }
+
+    /** Leadership is lost (or moved): stop at the next command boundary. */
+    public void notLeading() {
+        if (leading.getAndSet(false)) LOG.info("controller stopped: this node no longer leads");
+    }
+
+    /** Something relevant was applied: plan again soon rather than at the next tick. */
+    public void nudge() {
+        if (wake.availablePermits() == 0) wake.release();
+    }
+
+    private void run() {
+        while (!closed) {
+            try {
+                wake.tryAcquire(intervalMs, TimeUnit.MILLISECONDS);
+                wake.drainPermits();
+                if (leading.get() && raft.view().isLeader()) pass();
+            } catch (InterruptedException e) {
+                return;
+            } catch (RuntimeException e) {
+                // One bad pass must not end control; the next starts from the applied state again.
+                LOG.warn("controller pass failed: {}", e.toString());
+            }
+        }
+    }
+
+    private void pass() throws InterruptedException {
+        QueryResult nodes = local(Query.newBuilder().setListNodes(ListNodes.getDefaultInstance()).build());
+        QueryResult vms = local(Query.newBuilder().setListVms(ListVms.getDefaultInstance()).build());
+        if (nodes == null || vms == null) return;
+        List<Liveness.Verdict> verdicts = Liveness.judge(nodes.getNodesList(), followerSilence(), selfId, downAfterMs);
+        List<ControlPlan.Action> plan = ControlPlan.plan(nodes.getNodesList(), vms.getVmsList(), verdicts);
+        for (ControlPlan.Action a : plan) {
+            if (!leading.get() || closed) return;
+            if (!commit(a)) return; // the rest waits for the next pass, planned from fresh state
+        }
+    }
+
+    private QueryResult local(Query q) throws InterruptedException {
+        try {
+            return raft.queryLocalStale(q).get(COMMIT_TIMEOUT_MS, TimeUnit.MILLISECONDS);
+        } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException e) {
+            LOG.warn("controller cannot read the local registry: {}", e.toString());
+            return null;
+        }
+    }
+
+    /** How long each follower has been silent, from the leader's own Raft bookkeeping. */
+    private Map<String, Long> followerSilence() {
+        Map<String, Long> out = new HashMap<>();
+        try {
+            RaftProtos.RoleInfoProto role = raft.division().getInfo().getRoleInfoProto();
+            if (!role.hasLeaderInfo()) return out;
+            for (RaftProtos.ServerRpcProto f : role.getLeaderInfo().getFollowerInfoList()) {
+                out.put(f.getId().getId().toStringUtf8(), f.getLastRpcElapsedTimeMs());
+            }
+        } catch (java.io.IOException e) {
+            LOG.warn("controller cannot read follower info: {}", e.toString());
+        }
+        return out;
+    }
+
+    private boolean commit(ControlPlan.Action a) throws InterruptedException {
+        Command.Builder c = Command.newBuilder()
+                .setRequestId(UUID.randomUUID().toString())
+                .setStampedMs(System.currentTimeMillis())
+                .setOriginNode(selfId);
+        if (a instanceof ControlPlan.Action.MarkNode m) {
+            LOG.info("node {} is {}: {}", m.nodeId(), m.state() == dev.flotilla.proto.NodeState.NODE_DOWN ? "down" : "up", m.reason());
+            c.setSetNodeState(SetNodeState.newBuilder().setNodeId(m.nodeId()).setState(m.state()));
+        } else if (a instanceof ControlPlan.Action.Place p) {
+            LOG.info("assign {} to {} ({})", p.jobId(), p.nodeId(), p.reason());
+            c.setAssign(Assign.newBuilder().setJobId(p.jobId()).setNodeId(p.nodeId()));
+        } else if (a instanceof ControlPlan.Action.Report r) {
+            c.setReportStatus(ReportStatus.newBuilder().setJobId(r.jobId()).setEpoch(r.epoch())
+                    .setObserved(r.observed()).setReason(r.reason()));
+        } else if (a instanceof ControlPlan.Action.RetireWarm r) {
+            LOG.info("retire warm VM {}: {}", r.jobId(), r.reason());
+            c.setDeleteVm(DeleteVm.newBuilder().setJobId(r.jobId()));
+        } else if (a instanceof ControlPlan.Action.CreateWarm w) {
+            return createWarm(c, w);
+        }
+        return send(c.build(), a) != null;
+    }
+
+    private boolean createWarm(Command.Builder c, ControlPlan.Action.CreateWarm w) throws InterruptedException {
+        if (warmUnsupported) return true;
+        String id = "warm-" + w.specHash().substring(0, Math.min(12, w.specHash().length())) + "-"
+                + HexFormat.of().formatHex(randomBytes(4));
+        UpsertVm.Builder u = UpsertVm.newBuilder().setJobId(id).setTenant("warm-pool").setCreateOnly(true)
+                .setSpec(w.spec().toBuilder().clearWarmPool().clearDnsName().clearAliases().clearPorts())
+                .setUnknownFields(UnknownFieldSet.newBuilder().addField(PROPOSED_UPSERT_WARM_FIELD,
+                        UnknownFieldSet.Field.newBuilder().addVarint(1).build()).build());
+        CommandResult r = send(c.setUpsertVm(u).build(), w);
+        if (r == null) return false;
+        if (r.hasVm() && !r.getVm().getWarm()) {
+            warmUnsupported = true;
+            LOG.error("warm pools are off: the state machine has no rule that creates a warm VM (UpsertVm field {}"
+                    + " 'warm' is unknown to it), so VM {} came back as an ordinary VM and is deleted again;"
+                    + " update every node to a version whose rules know warm VMs", PROPOSED_UPSERT_WARM_FIELD, id);
+            send(Command.newBuilder().setRequestId(UUID.randomUUID().toString()).setStampedMs(System.currentTimeMillis())
+                    .setOriginNode(selfId).setDeleteVm(DeleteVm.newBuilder().setJobId(id)).build(), w);
+            return true;
+        }
+        LOG.info("warm VM {} created for spec hash {}", id, w.specHash());
+        return true;
+    }
+
+    /** Commits one command; a rejection is logged and counts as done (the next pass re-plans). */
+    private CommandResult send(Command command, ControlPlan.Action a) throws InterruptedException {
+        try {
+            CommandResult r = raft.submit(command).get(COMMIT_TIMEOUT_MS, TimeUnit.MILLISECONDS);
+            if (r.hasRejection()) {
+                LOG.info("controller action {} refused: {} {}", a, r.getRejection().getCode(), r.getRejection().getMessage());
+            }
+            return r;
+        } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException e) {
+            LOG.warn("controller could not commit {}: {}; retrying on the next pass", a, e.toString());
+            return null;
+        }
+    }
+
+    private static byte[] randomBytes(int n) {
+        byte[] b = new byte[n];
+        RANDOM.nextBytes(b);
+        return b;
+    }
+
+    /** Whether warm VMs can be created with the rules this cluster runs. */
+    public boolean warmSupported() {
+        return !warmUnsupported;
+    }
+
+    @Override
+    public void close() {
+        closed = true;
+        leading.set(false);
+        loop.interrupt();
+    }
+}
