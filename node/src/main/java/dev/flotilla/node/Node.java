@@ -10,12 +10,18 @@ import dev.flotilla.node.backend.libvirt.LibvirtBackend;
 import dev.flotilla.node.backend.process.ProcessBackend;
 import dev.flotilla.node.backend.process.RestartPolicy;
 import dev.flotilla.node.control.Controller;
+import dev.flotilla.node.control.DesiredFile;
+import dev.flotilla.node.control.DesiredPlan;
 import dev.flotilla.node.api.Routes;
 import dev.flotilla.node.metrics.NodeMetrics;
 import dev.flotilla.node.raft.RaftNode;
 import dev.flotilla.proto.Command;
 import dev.flotilla.proto.CommandResult;
 import dev.flotilla.proto.Label;
+import dev.flotilla.proto.ListVms;
+import dev.flotilla.proto.Query;
+import dev.flotilla.proto.QueryResult;
+import dev.flotilla.proto.UpsertVm;
 import dev.flotilla.proto.NodeRecord;
 import dev.flotilla.proto.Resources;
 import dev.flotilla.statemachine.RegistryListener;
@@ -25,7 +31,10 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
 import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.TimeUnit;
 import java.util.TreeMap;
 import java.util.concurrent.CountDownLatch;
 import org.apache.ratis.protocol.RaftPeerId;
@@ -148,10 +157,49 @@ public final class Node implements AutoCloseable {
         try {
             new Registration(raft, n.build(), stateMachine::appliedIndex).register();
             agent.start();
+            if (!config.desiredFile.isEmpty()) applyDesired(Path.of(config.desiredFile));
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         } catch (RuntimeException e) {
             LOG.error("node {} could not register, so its agent does not run VMs: {}", config.nodeId, e.getMessage());
+        }
+    }
+
+    /** Upserts what the desired-state file declares and differs from the registry; a bad file is refused whole. */
+    private void applyDesired(Path file) throws InterruptedException {
+        String text;
+        try {
+            text = Files.readString(file);
+        } catch (IOException e) {
+            LOG.error("desired_file {} cannot be read ({}); nothing of it is applied", file, e.getMessage());
+            return;
+        }
+        DesiredFile.Parsed parsed = DesiredFile.parse(file.toString(), text);
+        if (parsed instanceof DesiredFile.Parsed.Bad bad) {
+            LOG.error("desired_file {} is refused whole, nothing applied: {}", file, String.join("; ", bad.problems()));
+            return;
+        }
+        try {
+            QueryResult r = raft.query(Query.newBuilder().setListVms(ListVms.getDefaultInstance()).build()).get(30, TimeUnit.SECONDS);
+            List<DesiredPlan.Current> current = r.getVmsList().stream()
+                    .map(v -> new DesiredPlan.Current(v.getId(), v.getTenant(), v.getSpec(), v.getWarm())).toList();
+            int changed = 0;
+            for (DesiredPlan.Step s : DesiredPlan.plan(((DesiredFile.Parsed.Ok) parsed).entries(), current, false)) {
+                if (s.kind() == DesiredPlan.Kind.UNCHANGED) continue;
+                Command c = Command.newBuilder().setRequestId(UUID.randomUUID().toString()).setStampedMs(System.currentTimeMillis())
+                        .setOriginNode(config.nodeId)
+                        .setUpsertVm(UpsertVm.newBuilder().setJobId(s.jobId()).setTenant(s.tenant()).setSpec(s.entry().spec()))
+                        .build();
+                CommandResult res = raft.submit(c).get(30, TimeUnit.SECONDS);
+                if (res.hasRejection()) {
+                    LOG.error("desired_file {} line {}: VM {} refused: {}", file, s.entry().line(), s.jobId(), res.getRejection().getMessage());
+                } else {
+                    changed++;
+                }
+            }
+            LOG.info("desired_file {} applied: {} VM(s) created or updated", file, changed);
+        } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException e) {
+            LOG.error("desired_file {} could not be applied ({}); restart the node or run 'flotilla apply -f {}'", file, e.toString(), file);
         }
     }
 

@@ -18,6 +18,7 @@ import dev.flotilla.proto.QueryResult;
 import dev.flotilla.proto.ReportStatus;
 import dev.flotilla.proto.VmRecord;
 import dev.flotilla.proto.VmSpec;
+import dev.flotilla.statemachine.SpecHash;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -207,7 +208,9 @@ public final class Agent implements AutoCloseable {
             return;
         }
         VmInstance inst = new VmInstance(name, r.getSpec(), r.getIp(), r.getMac(), r.getEpoch());
-        boolean specChanged = h.inst != null && !h.inst.spec().equals(r.getSpec());
+        // Only a change of the machine's shape restarts it: a warm VM claimed by a request that adds a
+        // name or ports keeps running, which is the point of the pool.
+        boolean specChanged = h.inst != null && !SpecHash.of(h.inst.spec()).equals(SpecHash.of(r.getSpec()));
         VmInstance old = h.inst;
         h.backend = b;
         h.inst = inst;

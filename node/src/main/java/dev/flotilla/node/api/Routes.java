@@ -7,7 +7,13 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.flotilla.node.metrics.NodeMetrics;
 import dev.flotilla.node.raft.GroupView;
 import dev.flotilla.node.raft.RaftNode;
+import dev.flotilla.node.control.NodeLoad;
+import dev.flotilla.node.control.WarmPoolPlan;
+import dev.flotilla.proto.ClaimWarm;
 import dev.flotilla.proto.Command;
+import dev.flotilla.proto.NodeRecord;
+import dev.flotilla.proto.SetNodeState;
+import dev.flotilla.proto.VmRecord;
 import dev.flotilla.proto.CommandResult;
 import dev.flotilla.proto.DeleteVm;
 import dev.flotilla.proto.GetDigest;
@@ -22,6 +28,7 @@ import dev.flotilla.proto.StopVm;
 import dev.flotilla.proto.UpsertVm;
 import dev.flotilla.proto.VmSpec;
 import dev.flotilla.statemachine.Ids;
+import dev.flotilla.statemachine.SpecHash;
 import dev.flotilla.statemachine.SpecRules;
 import io.netty.handler.codec.http.FullHttpRequest;
 import io.netty.handler.codec.http.HttpMethod;
@@ -137,7 +144,7 @@ public final class Routes {
         if (p.isEmpty()) return sb.append('/').toString();
         for (int i = 0; i < p.size(); i++) {
             sb.append('/');
-            boolean isId = (i == 1 && ("vms".equals(p.get(0)) || "peers".equals(p.get(0))))
+            boolean isId = (i == 1 && ("vms".equals(p.get(0)) || "peers".equals(p.get(0)) || "nodes".equals(p.get(0))))
                     || (i == 2 && "peers".equals(p.get(1)));
             sb.append(isId ? "{id}" : p.get(i));
         }
@@ -162,6 +169,11 @@ public final class Routes {
         if (n == 1 && "metrics".equals(first) && m.equals(HttpMethod.GET))
             return done(Reply.text(200, metrics.scrape(), "text/plain; version=0.0.4; charset=utf-8"));
         if (n == 1 && "nodes".equals(first) && m.equals(HttpMethod.GET)) return nodes();
+        if (n == 3 && "nodes".equals(first) && m.equals(HttpMethod.POST)
+                && ("drain".equals(p.get(2)) || "undrain".equals(p.get(2)))) {
+            return drain(validNodeId(p.get(1)), "drain".equals(p.get(2)), req);
+        }
+        if (n == 1 && "stats".equals(first) && m.equals(HttpMethod.GET)) return stats();
         if ("cluster".equals(first)) {
             if (n == 1 && m.equals(HttpMethod.GET)) return cluster();
             return admin(m, p, req);
@@ -181,6 +193,12 @@ public final class Routes {
     private static String validId(String id) {
         Optional<Rejection> bad = Ids.validateJobId(id);
         if (bad.isPresent()) throw ApiError.badRequest("id", bad.get().getMessage());
+        return id;
+    }
+
+    private static String validNodeId(String id) {
+        Optional<Rejection> bad = Ids.validateNodeId(id);
+        if (bad.isPresent()) throw ApiError.badRequest("node_id", bad.get().getMessage());
         return id;
     }
 
@@ -241,8 +259,73 @@ public final class Routes {
         if (o.has("expected_version")) {
             u.setExpectedVersion(o.integer("expected_version", 0, 0, Long.MAX_VALUE)).setHasExpectedVersion(true);
         }
-        Command c = command(req).setUpsertVm(u).build();
-        return raft.submit(c).thenApply(r -> vmResult(r, 202));
+        Command.Builder upsert = command(req).setUpsertVm(u);
+        if (o.has("expected_version") && u.getExpectedVersion() != 0) return raft.submit(upsert.build()).thenApply(r -> vmResult(r, 202));
+        String job = jobId;
+        String owner = tenant;
+        return claimWarm(req, job, owner, spec).thenCompose(claimed -> claimed.isPresent()
+                ? CompletableFuture.completedFuture(claimed.get())
+                : raft.submit(upsert.build()).thenApply(r -> vmResult(r, 202)));
+    }
+
+    /**
+     * A new job whose spec has the shape of a running warm VM takes that VM: 201 with it already running.
+     * The choice is made from this node's applied state and re-checked by the rules; when the warm VM
+     * was taken meanwhile (or the job exists), the request falls back to a cold create (202).
+     */
+    private CompletableFuture<Optional<Reply>> claimWarm(FullHttpRequest req, String jobId, String tenant, VmSpec spec) {
+        Query q = Query.newBuilder().setListVms(ListVms.getDefaultInstance()).build();
+        String hash = SpecHash.of(spec);
+        return raft.queryLocalStale(q).thenCompose(local -> {
+            if (local.getVmsList().stream().anyMatch(v -> v.getId().equals(jobId))) {
+                return CompletableFuture.completedFuture(Optional.<Reply>empty());
+            }
+            Optional<VmRecord> warm = WarmPoolPlan.claim(hash, local.getVmsList());
+            if (warm.isEmpty()) return CompletableFuture.completedFuture(Optional.<Reply>empty());
+            Command c = Command.newBuilder()
+                    .setRequestId(requestId(req) + "/claim")
+                    .setStampedMs(System.currentTimeMillis())
+                    .setOriginNode(nodeId)
+                    .setClaimWarm(ClaimWarm.newBuilder().setJobId(jobId).setTenant(tenant).setSpec(spec)
+                            .setWarmVmId(warm.get().getId()))
+                    .build();
+            return raft.submit(c).thenApply(r -> r.hasRejection() ? Optional.<Reply>empty() : Optional.of(vmResult(r, 201)));
+        });
+    }
+
+    private CompletableFuture<Reply> drain(String node, boolean drained, FullHttpRequest req) {
+        Command c = command(req).setSetNodeState(SetNodeState.newBuilder().setNodeId(node).setSetDrained(true).setDrained(drained)).build();
+        return raft.submit(c).thenApply(r -> {
+            if (r.hasRejection()) return rejection(r.getRejection());
+            return Reply.json(200, VmJson.node(r.getNode()));
+        });
+    }
+
+    /** Jobs and warm pools in one view: {summary: {total_jobs, total_warm}, jobs: [...], warm_pool: [...]}. */
+    private CompletableFuture<Reply> stats() {
+        Query q = Query.newBuilder().setListVms(ListVms.getDefaultInstance()).build();
+        return raft.query(q).thenApply(r -> {
+            List<VmRecord> vms = new java.util.ArrayList<>(r.getVmsList());
+            vms.sort(java.util.Comparator.comparing(VmRecord::getId));
+            ObjectNode o = VmJson.MAPPER.createObjectNode();
+            ObjectNode summary = o.putObject("summary");
+            ArrayNode jobs = o.putArray("jobs");
+            ArrayNode warm = o.putArray("warm_pool");
+            for (VmRecord v : vms) {
+                String vmId = v.getVmId().isEmpty() ? v.getId() : v.getVmId();
+                if (v.getWarm()) {
+                    warm.addObject().put("spec_hash", v.getSpecHash()).put("vm_id", vmId)
+                            .put("status", VmJson.state(v.getObserved())).set("spec", VmJson.spec(v.getSpec()));
+                } else {
+                    jobs.addObject().put("job_id", v.getId()).put("vm_id", vmId).put("tenant", v.getTenant())
+                            .put("status", VmJson.state(v.getObserved())).put("node", v.getNode())
+                            .set("spec", VmJson.spec(v.getSpec()));
+                }
+            }
+            summary.put("total_jobs", jobs.size());
+            summary.put("total_warm", warm.size());
+            return Reply.json(200, o);
+        });
     }
 
     private static byte[] randomBytes(int n) {
@@ -329,10 +412,17 @@ public final class Routes {
 
     private CompletableFuture<Reply> nodes() {
         Query q = Query.newBuilder().setListNodes(ListNodes.getDefaultInstance()).build();
-        return raft.query(q).thenApply(r -> {
+        Query vms = Query.newBuilder().setListVms(ListVms.getDefaultInstance()).build();
+        return raft.query(q).thenCombine(raft.queryLocalStale(vms), (r, local) -> {
             ObjectNode o = VmJson.MAPPER.createObjectNode();
             ArrayNode a = o.putArray("nodes");
-            r.getNodesList().forEach(n -> a.add(VmJson.node(n)));
+            for (NodeRecord n : r.getNodesList()) {
+                ObjectNode no = VmJson.node(n);
+                // Load is read from this node's applied state: it changes with every report anyway.
+                NodeLoad load = NodeLoad.onNode(n.getId(), local.getVmsList());
+                no.putObject("load").put("vcpu", load.vcpu()).put("mem_mb", load.memMb()).put("vms", load.vmsOfTenant());
+                a.add(no);
+            }
             return Reply.json(200, o);
         });
     }

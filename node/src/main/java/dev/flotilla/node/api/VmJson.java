@@ -204,6 +204,7 @@ public final class VmJson {
         o.put("id", n.getId());
         o.put("api_address", n.getApiAddress());
         o.put("raft_address", n.getRaftAddress());
+        o.put("transport_address", n.getTransportAddress());
         o.put("state", state(n.getState()));
         o.put("drained", n.getDrained());
         o.putObject("capacity").put("vcpu", n.getCapacity().getVcpu()).put("mem_mb", n.getCapacity().getMemMb());

@@ -15,10 +15,13 @@ import picocli.CommandLine.Command;
                 "",
                 "  flotilla vm create --job-id web-1 --runtime process --cmd sleep --cmd 600",
                 "  flotilla vm list",
+                "  flotilla apply -f vms.yaml --prune --wait",
+                "  flotilla node list",
                 "  flotilla cluster status",
                 ""},
         footer = {"", "Exit codes: 0 ok, 1 the cluster refused the request (4xx), 2 bad usage, 3 no node reachable or no quorum."},
-        subcommands = {NodeCommand.class, VmCommand.class, ClusterCommand.class, CommandLine.HelpCommand.class})
+        subcommands = {NodeCommand.class, VmCommand.class, ApplyCommand.class, StatsCommand.class, ClusterCommand.class,
+                CommandLine.HelpCommand.class})
 public final class Flotilla {
     public static final int REFUSED = 1;
     public static final int UNAVAILABLE = 3;

@@ -15,7 +15,9 @@ import picocli.CommandLine.Option;
                 "Example, the first of three loopback nodes:",
                 "  flotilla node --node-id n1 --data-dir data/n1 --api-address 127.0.0.1:8088 \\",
                 "      --raft-address 127.0.0.1:9088 \\",
-                "      --peers n1=127.0.0.1:9088,n2=127.0.0.1:9089,n3=127.0.0.1:9090"})
+                "      --peers n1=127.0.0.1:9088,n2=127.0.0.1:9089,n3=127.0.0.1:9090", "",
+                "Inspect and manage the cluster's nodes with 'flotilla node list|drain|undrain'."},
+        subcommands = {NodeAdmin.ListNodes.class, NodeAdmin.Drain.class, NodeAdmin.Undrain.class})
 final class NodeCommand implements Callable<Integer> {
     @Option(names = {"-c", "--config"}, paramLabel = "FILE", description = "The node's YAML config file.")
     Path config;
@@ -54,6 +56,13 @@ final class NodeCommand implements Callable<Integer> {
     @Option(names = "--snapshot-every", paramLabel = "N", description = "Log entries between automatic snapshots.")
     Long snapshotEvery;
 
+    @Option(names = "--desired", paramLabel = "FILE",
+            description = "A desired-state file applied (upsert) once this node has registered; see 'flotilla apply'.")
+    String desired;
+
+    @Option(names = "--node-down-after-ms", paramLabel = "MS", description = "Silence after which the leader declares a node down (default 10000).")
+    Long nodeDownAfterMs;
+
     @Option(names = "--unsafe-local-reads", hidden = true,
             description = "TEST ONLY: serve reads from local state without ReadIndex (chaos negative control).")
     boolean unsafeLocalReads;
@@ -83,6 +92,8 @@ final class NodeCommand implements Callable<Integer> {
                 c.raft.electionMaxMs = Long.parseLong(mm[1].trim());
             }
             if (unsafeLocalReads) c.unsafeLocalReads = true;
+            if (desired != null) c.desiredFile = desired;
+            if (nodeDownAfterMs != null) c.nodeDownAfterMs = nodeDownAfterMs;
             c.validate();
         } catch (NodeConfig.ConfigException | NumberFormatException e) {
             System.err.println("flotilla node: bad configuration: " + e.getMessage());

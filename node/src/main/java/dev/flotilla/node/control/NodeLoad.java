@@ -7,7 +7,19 @@ import dev.flotilla.proto.VmRecord;
 import java.util.List;
 
 /** What a node already carries: the vcpu and memory held by the VMs assigned to it, and per tenant. */
-record NodeLoad(long vcpu, long memMb, long vmsOfTenant) {
+public record NodeLoad(long vcpu, long memMb, long vmsOfTenant) {
+
+    /** The load of a node over all tenants (vmsOfTenant then counts every VM holding capacity there). */
+    public static NodeLoad onNode(String nodeId, List<VmRecord> vms) {
+        long vcpu = 0, mem = 0, count = 0;
+        for (VmRecord vm : vms) {
+            if (!vm.getNode().equals(nodeId) || !holdsCapacity(vm)) continue;
+            vcpu += vm.getSpec().getResources().getVcpu();
+            mem += vm.getSpec().getResources().getMemMb();
+            count++;
+        }
+        return new NodeLoad(vcpu, mem, count);
+    }
 
     static NodeLoad of(String nodeId, String tenant, String excludingJobId, List<VmRecord> assignments) {
         long vcpu = 0, mem = 0, ofTenant = 0;
