@@ -228,4 +228,51 @@ class SnapshotInstallClusterTest {
     }
     assertTrue(leaderReady.get() >= 1, "the leader was told it is ready");
   }
+
+  @Test
+  void wholeClusterRestartKeepsStateAndRequestIds() throws Exception {
+    List<RaftPeer> peers = new ArrayList<>();
+    for (int i = 0; i < 3; i++) {
+      peers.add(RaftPeer.newBuilder().setId("n" + i).setAddress("127.0.0.1:" + freePort()).build());
+    }
+    group = RaftGroup.valueOf(GROUP, peers);
+    RegistryListener none = new RegistryListener() {};
+    for (int i = 0; i < 3; i++) {
+      start(i, none);
+    }
+    await("a leader", () -> leader() >= 0, () -> "no leader among n0..n2");
+    CommandResult first;
+    try (RaftClient client = RaftClient.newBuilder().setProperties(new RaftProperties()).setRaftGroup(group).build()) {
+      for (int i = 0; i < 10; i++) {
+        send(client, Commands.upsert("vm-" + i, Commands.process()));
+      }
+      first = send(client, Commands.withRequestId(Commands.delete("vm-3"), "client-req-1"));
+      assertFalse(first.hasRejection(), first::toString);
+    }
+    long applied = first.getIndex();
+    for (int i = 0; i < 3; i++) {
+      int n = i;
+      await("n" + i + " to apply index " + applied, () -> machines[n].appliedIndex() >= applied,
+          () -> "at " + machines[n].appliedIndex());
+    }
+    String digest = machines[0].digest().digest();
+    for (int i = 0; i < 3; i++) {
+      byIndex[i].close();
+      byIndex[i] = null;
+    }
+    for (int i = 0; i < 3; i++) {
+      start(i, none);
+      assertEquals(digest, machines[i].digest().digest(), "n" + i + " reopens its store where it stopped");
+      assertTrue(machines[i].appliedIndex() >= applied, "the applied index survives a restart");
+    }
+    await("a leader after restart", () -> leader() >= 0, () -> "no leader among n0..n2");
+    // A new client (so Ratis's in-memory retry cache cannot help) repeats the request id.
+    try (RaftClient client = RaftClient.newBuilder().setProperties(new RaftProperties()).setRaftGroup(group).build()) {
+      CommandResult again = send(client, Commands.withRequestId(Commands.delete("vm-3"), "client-req-1"));
+      assertTrue(again.getDuplicate(), () -> "the replicated dedupe table survives restart: " + again);
+      assertEquals(first.getVm(), again.getVm());
+      CommandResult next = send(client, Commands.stop("vm-4"));
+      assertTrue(next.getIndex() > applied && !next.hasRejection(), next::toString);
+    }
+  }
 }
