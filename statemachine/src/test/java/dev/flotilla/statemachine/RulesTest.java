@@ -445,4 +445,48 @@ class RulesTest {
     assertEquals(digest, reg.store.digest().digest());
     assertTrue(reg.store.vm("web").isPresent());
   }
+
+  @Test
+  void claimRefusesTakenJobIdsNamesAndPorts() throws IOException {
+    reg.apply(upsert("warm-1", process()));
+    reg.apply(upsert("taken", port(named(process(), "busy.internal"), 9000, "tcp")));
+    VmRecord warm = reg.store.vm("warm-1").orElseThrow().toBuilder().setWarm(true).build();
+    reg.store.commit(1, ++reg.index, List.of(new Change.PutVm(warm)));
+    Command.Builder claim = Command.newBuilder().setClaimWarm(ClaimWarm.newBuilder().setJobId("taken")
+        .setSpec(process()).setWarmVmId("warm-1"));
+    assertRejected(reg.apply(claim.build()), ErrorCode.CONFLICT, "job_id", "already exists");
+    claim.getClaimWarmBuilder().setJobId("new").setSpec(named(process(), "busy.internal"));
+    assertRejected(reg.apply(claim.build()), ErrorCode.CONFLICT, "spec.dns_name", "'taken'");
+    claim.getClaimWarmBuilder().setSpec(port(process(), 9000, "tcp"));
+    assertRejected(reg.apply(claim.build()), ErrorCode.CONFLICT, "spec.ports[0].host", "'taken'");
+    claim.getClaimWarmBuilder().setJobId("../x");
+    assertRejected(reg.apply(claim.build()), ErrorCode.INVALID, "job_id", "not allowed");
+    assertTrue(reg.store.vm("warm-1").orElseThrow().getWarm(), "a refused claim leaves the warm VM alone");
+  }
+
+  @Test
+  void fsDeltaChecksVmAndPaths() throws IOException {
+    assertRejected(reg.apply(fs("ghost", 0, put("/a", "1"))), ErrorCode.NOT_FOUND, "job_id", "ghost");
+    reg.apply(upsert("sim", lua(0)));
+    assertRejected(reg.apply(fs("sim", 0, put("", "1"))), ErrorCode.INVALID, "changes[0].path", "1..1024");
+    assertRejected(reg.apply(fs("sim", 0, put("/ok", "1"), put("/a\u0000b", "1"))), ErrorCode.INVALID,
+        "changes[1].path", "NUL");
+    assertTrue(reg.store.files("sim").isEmpty(), "a rejected delta writes none of its files");
+  }
+
+  @Test
+  void createOnlyCreatesWhenAbsent() throws IOException {
+    Command c = Command.newBuilder().setUpsertVm(UpsertVm.newBuilder().setJobId("web").setSpec(process())
+        .setCreateOnly(true)).build();
+    CommandResult r = reg.apply(c);
+    assertTrue(r.getCreated(), r::toString);
+  }
+
+  @Test
+  void reportNeedsAnObservedState() throws IOException {
+    reg.apply(upsert("web", process()));
+    assertRejected(reg.apply(report("web", 0, ObservedState.OBSERVED_UNSPECIFIED, "")), ErrorCode.INVALID,
+        "observed", "RUNNING");
+    assertRejected(reg.apply(report("ghost", 0, ObservedState.RUNNING, "")), ErrorCode.NOT_FOUND, "job_id", "ghost");
+  }
 }
