@@ -183,14 +183,22 @@ public class RegistryStateMachine extends BaseStateMachine {
    */
   @Override
   public TransactionContext startTransaction(RaftClientRequest request) throws IOException {
-    TransactionContext trx = super.startTransaction(request);
     ByteString content = request.getMessage().getContent();
+    TransactionContext.Builder builder = TransactionContext.newBuilder().setStateMachine(this).setClientRequest(request);
     Optional<Rejection> problem;
     try {
-      problem = Rules.precheck(Command.parseFrom(content.toByteArray()));
+      Command command = Command.parseFrom(content.toByteArray());
+      problem = Rules.precheck(command);
+      if (problem.isEmpty() && command.getStampedMs() == 0) {
+        // The receiving node should have stamped the time; if it did not, the leader does, here, before
+        // the entry enters the log, so every replica still applies the same time.
+        builder.setLogData(UnsafeByteOperations.unsafeWrap(
+            command.toBuilder().setStampedMs(System.currentTimeMillis()).build().toByteArray()));
+      }
     } catch (InvalidProtocolBufferException e) {
       problem = Optional.of(Reject.invalid("command", "the request is not a Command message: " + e.getMessage()));
     }
+    TransactionContext trx = builder.build();
     problem.ifPresent(r -> trx.setException(new StateMachineException(
         r.getCode() + " " + r.getField() + ": " + r.getMessage())));
     return trx;

@@ -273,6 +273,9 @@ class SnapshotInstallClusterTest {
       assertEquals(first.getVm(), again.getVm());
       CommandResult next = send(client, Commands.stop("vm-4"));
       assertTrue(next.getIndex() > applied && !next.hasRejection(), next::toString);
+      CommandResult unstamped = send(client, Commands.upsert("vm-late", Commands.process()).toBuilder()
+          .clearStampedMs().build());
+      assertTrue(unstamped.getVm().getCreatedMs() > 0, () -> "the leader stamps a missing time: " + unstamped);
     }
   }
 }
