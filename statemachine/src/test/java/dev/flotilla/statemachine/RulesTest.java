@@ -354,12 +354,14 @@ class RulesTest {
   @Test
   void claimWarmMovesTheMachineToTheNewJob() throws IOException {
     reg.apply(registerNode("n1"));
-    reg.apply(upsert("warm-1", process()));
+    Command createWarm = upsert("warm-1", process());
+    CommandResult created = reg.apply(createWarm.toBuilder()
+        .setUpsertVm(createWarm.getUpsertVm().toBuilder().setWarm(true)).build());
+    assertTrue(created.getVm().getWarm(), "an upsert with warm=true creates an unclaimed warm VM");
     long epoch = reg.apply(assign("warm-1", "n1")).getIndex();
     reg.apply(report("warm-1", epoch, ObservedState.RUNNING, "warm"));
-    // No command marks a VM warm yet (the dispatch issue adds it), so the test writes the flag directly.
-    VmRecord warm = reg.store.vm("warm-1").orElseThrow().toBuilder().setWarm(true).build();
-    reg.store.commit(1, ++reg.index, List.of(new Change.PutVm(warm)));
+    VmRecord warm = reg.store.vm("warm-1").orElseThrow();
+    assertTrue(warm.getWarm());
 
     Command claim = Command.newBuilder().setStampedMs(NOW + 1).setClaimWarm(ClaimWarm.newBuilder()
         .setJobId("job-7").setTenant("acme").setSpec(named(process(), "job7.internal")).setWarmVmId("warm-1")).build();
