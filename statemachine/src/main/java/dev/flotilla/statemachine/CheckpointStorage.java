@@ -53,8 +53,9 @@ final class CheckpointStorage implements StateMachineStorage {
   }
 
   void init(Path smDir) throws IOException {
-    stateMachineDir = smDir;
-    snapshotsDir = smDir.resolve(SNAPSHOTS);
+    // Absolute: Ratis relativizes each snapshot file's (absolute) path against getSnapshotDir().
+    stateMachineDir = smDir.toAbsolutePath().normalize();
+    snapshotsDir = stateMachineDir.resolve(SNAPSHOTS);
     Files.createDirectories(snapshotsDir);
     refresh();
   }

@@ -183,14 +183,22 @@ public class RegistryStateMachine extends BaseStateMachine {
    */
   @Override
   public TransactionContext startTransaction(RaftClientRequest request) throws IOException {
-    TransactionContext trx = super.startTransaction(request);
     ByteString content = request.getMessage().getContent();
+    TransactionContext.Builder builder = TransactionContext.newBuilder().setStateMachine(this).setClientRequest(request);
     Optional<Rejection> problem;
     try {
-      problem = Rules.precheck(Command.parseFrom(content.toByteArray()));
+      Command command = Command.parseFrom(content.toByteArray());
+      problem = Rules.precheck(command);
+      if (problem.isEmpty() && command.getStampedMs() == 0) {
+        // The receiving node should have stamped the time; if it did not, the leader does, here, before
+        // the entry enters the log, so every replica still applies the same time.
+        builder.setLogData(UnsafeByteOperations.unsafeWrap(
+            command.toBuilder().setStampedMs(System.currentTimeMillis()).build().toByteArray()));
+      }
     } catch (InvalidProtocolBufferException e) {
       problem = Optional.of(Reject.invalid("command", "the request is not a Command message: " + e.getMessage()));
     }
+    TransactionContext trx = builder.build();
     problem.ifPresent(r -> trx.setException(new StateMachineException(
         r.getCode() + " " + r.getField() + ": " + r.getMessage())));
     return trx;
@@ -237,9 +245,11 @@ public class RegistryStateMachine extends BaseStateMachine {
       }
       updateLastAppliedTermIndex(term, index);
     } catch (IOException | RuntimeException e) {
-      // The store failed to write (disk full, corruption): the node must stop rather than diverge.
-      LOG.error("cannot apply log index {}: {}", index, e.getMessage(), e);
-      return CompletableFuture.failedFuture(e);
+      // The store failed to write (disk full, corruption). Rejections never get here; this is real
+      // trouble, and a failed future would let Ratis move on with this replica silently behind. Throwing
+      // stops Ratis's apply thread and with it this server, which is what DESIGN rule 4 asks for.
+      LOG.error("cannot apply log index {}: {}; stopping this replica", index, e.getMessage(), e);
+      throw new IllegalStateException("cannot apply log index " + index + " to the registry store: " + e.getMessage(), e);
     } finally {
       storeLock.readLock().unlock();
     }
@@ -261,12 +271,7 @@ public class RegistryStateMachine extends BaseStateMachine {
     QueryResult answer;
     try {
       Query query = Query.parseFrom(request.getContent().toByteArray());
-      storeLock.readLock().lock();
-      try {
-        answer = Queries.answer(store, query);
-      } finally {
-        storeLock.readLock().unlock();
-      }
+      answer = queryLocal(query);
     } catch (InvalidProtocolBufferException e) {
       answer = QueryResult.newBuilder()
           .setRejection(Reject.of(ErrorCode.INVALID, "query", "the request is not a Query message: " + e.getMessage()))
@@ -287,6 +292,31 @@ public class RegistryStateMachine extends BaseStateMachine {
     return query(request);
   }
 
+  /**
+   * Answers a query from this replica's store without going through Ratis: may be stale. The node uses
+   * it for its own caches; client reads go through {@link #query} after a ReadIndex.
+   */
+  public QueryResult queryLocal(Query query) {
+    return readLocal(s -> Queries.answer(s, query));
+  }
+
+  /**
+   * Runs a read against this replica's store (possibly stale), under the lock that keeps the store from
+   * being swapped for an installed snapshot meanwhile. Do not keep the store beyond the call.
+   */
+  public <T> T readLocal(java.util.function.Function<RegistryStore, T> read) {
+    storeLock.readLock().lock();
+    try {
+      if (store == null) {
+        throw new IllegalStateException("the registry store is not open (the state machine is starting, reloading"
+            + " a snapshot or closed); retry shortly");
+      }
+      return read.apply(store);
+    } finally {
+      storeLock.readLock().unlock();
+    }
+  }
+
   /** The index of the last log entry applied here (state machine entries and Ratis's own). */
   public long appliedIndex() {
     return getLastAppliedTermIndex().getIndex();
@@ -294,15 +324,7 @@ public class RegistryStateMachine extends BaseStateMachine {
 
   /** The state digest at the store's applied index. */
   public StateDigest digest() {
-    storeLock.readLock().lock();
-    try {
-      if (store == null) {
-        throw new IllegalStateException("the registry store is not open; the state machine is not initialized or closed");
-      }
-      return store.digest();
-    } finally {
-      storeLock.readLock().unlock();
-    }
+    return readLocal(RegistryStore::digest);
   }
 
   // ------------------------------------------------------------------ snapshots

@@ -324,6 +324,47 @@ public final class RegistryStore implements RegistryState, AutoCloseable {
     return out;
   }
 
+  /** Every held address and its job, in address order. */
+  public SortedMap<String, String> addressHolders() {
+    SortedMap<String, String> out = new TreeMap<>();
+    try (RocksIterator it = db.newIterator(ipam)) {
+      for (it.seekToFirst(); it.isValid(); it.next()) {
+        out.put(Subnet.dotted(ByteBuffer.wrap(it.key()).getInt()), new String(it.value(), StandardCharsets.UTF_8));
+      }
+    }
+    return out;
+  }
+
+  /** Every held host port ("tcp/08080") and its job. */
+  public SortedMap<String, String> portHolders() {
+    SortedMap<String, String> out = new TreeMap<>();
+    try (RocksIterator it = db.newIterator(ports)) {
+      for (it.seekToFirst(); it.isValid(); it.next()) {
+        out.put(new String(it.key(), StandardCharsets.UTF_8), new String(it.value(), StandardCharsets.UTF_8));
+      }
+    }
+    return out;
+  }
+
+  /** The job ids that own at least one file. */
+  public List<String> fileOwners() {
+    List<String> out = new ArrayList<>();
+    try (RocksIterator it = db.newIterator(files)) {
+      for (it.seekToFirst(); it.isValid(); it.next()) {
+        byte[] key = it.key();
+        int nul = 0;
+        while (nul < key.length && key[nul] != 0) {
+          nul++;
+        }
+        String owner = new String(key, 0, nul, StandardCharsets.UTF_8);
+        if (out.isEmpty() || !out.get(out.size() - 1).equals(owner)) {
+          out.add(owner);
+        }
+      }
+    }
+    return out;
+  }
+
   /**
    * A SHA-256 over a sorted scan of every data family (not the applied index), read from one RocksDB
    * snapshot together with the applied index it belongs to. Equal logs give equal digests.

@@ -195,6 +195,7 @@ public final class Rules {
         .setObserved(ObservedState.PENDING)
         .setIp(ip)
         .setMac(Subnet.macFor(ip))
+        .setWarm(u.getWarm())
         .setCreatedMs(now));
     record.setSpec(spec)
         .setDnsName(spec.getDnsName())
