@@ -1,6 +1,5 @@
 package dev.flotilla.node.control;
 
-import com.google.protobuf.UnknownFieldSet;
 import dev.flotilla.node.raft.RaftNode;
 import dev.flotilla.proto.Assign;
 import dev.flotilla.proto.Command;
@@ -35,13 +34,6 @@ public final class Controller implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger("control");
     private static final long COMMIT_TIMEOUT_MS = 10_000;
     private static final SecureRandom RANDOM = new SecureRandom();
-    /**
-     * UpsertVm has no field that asks for a warm VM, and no rule sets VmRecord.warm (see the report to
-     * the lead). The request carries the flag as field 7, the number proposed for {@code bool warm};
-     * a state machine that does not know it ignores it and the VM comes back not warm, which
-     * {@link #createWarm} detects and undoes.
-     */
-    static final int PROPOSED_UPSERT_WARM_FIELD = 7;
 
     private final RaftNode raft;
     private final String selfId;
@@ -158,16 +150,16 @@ public final class Controller implements AutoCloseable {
         String id = "warm-" + w.specHash().substring(0, Math.min(12, w.specHash().length())) + "-"
                 + HexFormat.of().formatHex(randomBytes(4));
         UpsertVm.Builder u = UpsertVm.newBuilder().setJobId(id).setTenant("warm-pool").setCreateOnly(true)
-                .setSpec(w.spec().toBuilder().clearWarmPool().clearDnsName().clearAliases().clearPorts())
-                .setUnknownFields(UnknownFieldSet.newBuilder().addField(PROPOSED_UPSERT_WARM_FIELD,
-                        UnknownFieldSet.Field.newBuilder().addVarint(1).build()).build());
+                .setWarm(true)
+                .setSpec(w.spec().toBuilder().clearWarmPool().clearDnsName().clearAliases().clearPorts());
         CommandResult r = send(c.setUpsertVm(u).build(), w);
         if (r == null) return false;
         if (r.hasVm() && !r.getVm().getWarm()) {
+            // A leader newer than the rules it runs with (mid rolling upgrade): without this stop it would
+            // create an ordinary VM on every pass.
             warmUnsupported = true;
-            LOG.error("warm pools are off: the state machine has no rule that creates a warm VM (UpsertVm field {}"
-                    + " 'warm' is unknown to it), so VM {} came back as an ordinary VM and is deleted again;"
-                    + " update every node to a version whose rules know warm VMs", PROPOSED_UPSERT_WARM_FIELD, id);
+            LOG.error("warm pools are off: the applied rules ignore UpsertVm.warm, so VM {} came back as an ordinary VM"
+                    + " and is deleted again; update every node to a version that knows warm VMs", id);
             send(Command.newBuilder().setRequestId(UUID.randomUUID().toString()).setStampedMs(System.currentTimeMillis())
                     .setOriginNode(selfId).setDeleteVm(DeleteVm.newBuilder().setJobId(id)).build(), w);
             return true;
