@@ -29,12 +29,12 @@ final class TestHost {
                 List.of(SCRIPTS.resolve("microvm").toString()),
                 List.of(SCRIPTS.resolve("systemctl").toString()),
                 Duration.ofSeconds(120), // the first create builds the guest initramfs
-                Duration.ofSeconds(60),
+                Duration.ofSeconds(150),
                 Duration.ofSeconds(3),
                 Map.of("SYSTEMCTL_STATE_DIR", root.resolve("units").toString(),
                         "MICROVM_RESTART_SEC", "0.2",
-                        "MICROVM_SHUTDOWN_GRACE", "20",
-                        "MICROVM_TIMEOUT_STOP_SEC", "30"));
+                        "MICROVM_SHUTDOWN_GRACE", "40",
+                        "MICROVM_TIMEOUT_STOP_SEC", "60"));
     }
 
     Path journal(String name) {
