@@ -71,6 +71,16 @@ class MicrovmBackendQemuTest {
                 () -> host.journalText("web-1"), t -> t.contains("flotilla-guest: up (web-1)"));
         long pid = mainPid("web-1");
 
+        // QMP serves one client at a time: while another holds the socket, a question waits, and times
+        // out with a message that says why. This is why every status call uses a short connection.
+        try (ControlSocket holder = ControlSocket.connect(dir.resolve("web-1.sock"), Duration.ofSeconds(5))) {
+            assertTrue(holder.readLine().contains("\"QMP\""), "no QMP greeting");
+            java.io.IOException busy = org.junit.jupiter.api.Assertions.assertThrows(java.io.IOException.class,
+                    () -> new QmpClient(dir.resolve("web-1.sock"), Duration.ofSeconds(1)).queryStatus());
+            assertTrue(busy.getMessage().contains("one client at a time"), busy.getMessage());
+        }
+        assertEquals("running", new QmpClient(dir.resolve("web-1.sock"), Duration.ofSeconds(5)).queryStatus());
+
         backend.stop(vm);
         VmStatus stopped = backend.status(vm);
         assertEquals(ObservedState.STOPPED, stopped.state(), stopped.reason());
