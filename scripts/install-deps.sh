@@ -20,6 +20,7 @@ packages=(
   nix-bin                   # nix-instantiate for the NixOS module checks
   curl
   jq
+  socat                     # the microvm test host's shutdown talks QMP through it, as microvm.nix does
   procps
 )
 
