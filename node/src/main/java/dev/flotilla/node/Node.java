@@ -7,6 +7,8 @@ import dev.flotilla.node.backend.Backend;
 import dev.flotilla.node.backend.BackendException;
 import dev.flotilla.node.backend.libvirt.DomainXml;
 import dev.flotilla.node.backend.libvirt.LibvirtBackend;
+import dev.flotilla.node.backend.microvm.MicrovmBackend;
+import dev.flotilla.node.backend.microvm.MicrovmSettings;
 import dev.flotilla.node.backend.process.ProcessBackend;
 import dev.flotilla.node.backend.process.RestartPolicy;
 import dev.flotilla.node.control.Controller;
@@ -130,6 +132,8 @@ public final class Node implements AutoCloseable {
             switch (name) {
                 case "process" -> out.put(name, new ProcessBackend(config.processStateDir(),
                         Duration.ofMillis(config.process.stopGraceMs)));
+                case "microvm" -> out.put(name, new MicrovmBackend(MicrovmSettings.of(Path.of(config.microvm.stateDir),
+                        config.microvm.microvmCommand, config.microvm.systemctlCommand).withGcRootsDir(Path.of(config.microvm.gcRootsDir))));
                 case "libvirt" -> {
                     try {
                         out.put(name, new LibvirtBackend(config.libvirt.uri, DomainXml.Options.defaults(),

@@ -62,6 +62,8 @@ public final class NodeConfig {
         public String stateDir = "/var/lib/microvms";
         public String microvmCommand = "microvm";
         public String systemctlCommand = "systemctl";
+        /** Where {@code microvm -c} links each VM's runner so Nix keeps it. */
+        public String gcRootsDir = "/nix/var/nix/gcroots/microvm";
     }
 
     /** libvirt backend settings. */
