@@ -136,7 +136,8 @@ public final class Node implements AutoCloseable {
                         config.microvm.microvmCommand, config.microvm.systemctlCommand).withGcRootsDir(Path.of(config.microvm.gcRootsDir))));
                 case "libvirt" -> {
                     try {
-                        out.put(name, new LibvirtBackend(config.libvirt.uri, DomainXml.Options.defaults(),
+                        out.put(name, new LibvirtBackend(config.libvirt.uri,
+                                new DomainXml.Options(config.libvirt.domainType, config.libvirt.network),
                                 Duration.ofMillis(config.process.stopGraceMs)));
                     } catch (BackendException e) {
                         LOG.error("backend libvirt is listed but unusable, this node will not offer it: {}", e.getMessage());

@@ -69,6 +69,10 @@ public final class NodeConfig {
     /** libvirt backend settings. */
     public static final class Libvirt {
         public String uri = "qemu:///system";
+        /** {@code kvm} where /dev/kvm exists, {@code qemu} for software emulation. */
+        public String domainType = "kvm";
+        /** The libvirt network each VM's interface joins. */
+        public String network = "default";
     }
 
     /** host-process backend settings. */

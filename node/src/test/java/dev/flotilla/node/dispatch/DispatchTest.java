@@ -71,6 +71,11 @@ class DispatchTest {
                     "the VMs the registry places on " + m.id + " must be exactly the processes running under its state dir" + dc.logs());
             assertTrue(expected.size() >= 2, "one tenant's VMs are spread: " + placed);
         }
+        // Reports only on change: one (running) per VM here, not one per agent pass.
+        String metrics = dc.send("GET", "/metrics", null).text();
+        double reports = metrics.lines().filter(l -> l.startsWith("flotilla_commits_total{command=\"report_status\"}"))
+                .mapToDouble(l -> Double.parseDouble(l.substring(l.lastIndexOf(' ') + 1))).sum();
+        assertTrue(reports >= VMS && reports <= 2 * VMS, "report_status commits: " + reports + " for " + VMS + " VMs");
     }
 
     @Test
@@ -120,6 +125,19 @@ class DispatchTest {
             return v != null && v.path("observed").asText().equals("exited") ? v : null;
         });
         assertEquals(7, done.path("exit_code").asInt(), done.toString());
+
+        // A service that crashes is restarted with backoff, and each end is reported with its exit code.
+        assertEquals(202, dc.send("POST", "/vms", "{\"job_id\":\"crashy\",\"spec\":{\"runtime\":\"process\","
+                + "\"cmd\":[\"sh\",\"-c\",\"exit 3\"]}}").status());
+        JsonNode crashed = Eventually.await("crashy reported ended with a restart planned", WAIT, () -> {
+            JsonNode v = dc.vm("crashy");
+            return v != null && v.path("observed").asText().equals("exited") && v.path("reason").asText().contains("restarting in") ? v : null;
+        });
+        assertEquals(3, crashed.path("exit_code").asInt(), crashed.toString());
+        Member host = dc.cluster.member(crashed.path("node").asText());
+        assertEquals(200, dc.send("DELETE", "/vms/crashy", null).status());
+        Eventually.await("crashy's directory removed from " + host.id, WAIT,
+                () -> !java.nio.file.Files.exists(dc.processDir(host).resolve("crashy")));
     }
 
     private static List<String> servers() {
