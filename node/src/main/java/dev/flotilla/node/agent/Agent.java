@@ -10,7 +10,6 @@ import dev.flotilla.node.control.Lifecycle;
 import dev.flotilla.node.raft.RaftNode;
 import dev.flotilla.proto.Command;
 import dev.flotilla.proto.CommandResult;
-import dev.flotilla.proto.DesiredState;
 import dev.flotilla.proto.ListVms;
 import dev.flotilla.proto.ObservedState;
 import dev.flotilla.proto.Query;
@@ -19,6 +18,7 @@ import dev.flotilla.proto.ReportStatus;
 import dev.flotilla.proto.VmRecord;
 import dev.flotilla.proto.VmSpec;
 import dev.flotilla.statemachine.SpecHash;
+import dev.flotilla.node.agent.Reconcile.Mode;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -47,8 +47,6 @@ public final class Agent implements AutoCloseable {
     private static final long REPORT_TIMEOUT_MS = 10_000;
     private static final long RETRY_BROKEN_MS = 30_000;
 
-    /** What the agent is doing with one machine. */
-    enum Mode { NEW, SUPERVISED, STOPPED, FINISHED, BROKEN }
 
     /** A report as sent, to send each change once. */
     record Sent(String jobId, long epoch, ObservedState observed, int exitCode) {}
@@ -215,57 +213,56 @@ public final class Agent implements AutoCloseable {
         h.backend = b;
         h.inst = inst;
         Supervisor sup = supervisors.get(b.name());
-        boolean job = Lifecycle.isJob(r.getSpec().getLifecycle());
-        if (r.getDesired() == DesiredState.DESIRED_STOPPED) {
-            if (h.mode == Mode.SUPERVISED || h.mode == Mode.NEW) {
-                sup.release(name);
-                stop(b, old != null ? old : inst);
-            }
-            h.mode = Mode.STOPPED;
-            if (r.getObserved() != ObservedState.STOPPED) report(h, ObservedState.STOPPED, "stopped as asked", 0);
-            return;
-        }
-        if (h.mode == Mode.SUPERVISED) {
-            if (!specChanged) {
-                driftCheck(h, r);
-                return;
-            }
+        Reconcile.Situation sit = new Reconcile.Situation(h.mode, newEpoch, specChanged,
+                System.currentTimeMillis() >= h.retryAtMs, r.getDesired(), r.getObserved(),
+                Lifecycle.isJob(r.getSpec().getLifecycle()));
+        Reconcile.Step step = Reconcile.decide(sit);
+        if (step instanceof Reconcile.Step.RestartForNewSpec) {
             LOG.info("VM {}: its spec changed; restarting it with the new one", name);
             sup.release(name);
             stop(b, old);
             h.mode = Mode.STOPPED;
+            sit = sit.withMode(Mode.STOPPED);
+            step = Reconcile.decide(sit);
         }
-        if ((h.mode == Mode.FINISHED && !newEpoch && !specChanged)
-                || (h.mode == Mode.BROKEN && System.currentTimeMillis() < h.retryAtMs && !newEpoch && !specChanged)) {
+        if (step instanceof Reconcile.Step.ReadStatus) {
+            try {
+                step = Reconcile.withStatus(sit, b.status(inst));
+            } catch (BackendException e) {
+                LOG.warn("VM {}: cannot read its status: {}", name, e.getMessage());
+                return;
+            }
+        }
+        if (step instanceof Reconcile.Step.Stop s) {
+            if (s.release()) {
+                sup.release(name);
+                stop(b, old != null ? old : inst);
+            }
+            h.mode = Mode.STOPPED;
+            if (s.report()) report(h, ObservedState.STOPPED, "stopped as asked", 0);
+        } else if (step instanceof Reconcile.Step.Keep) {
             driftCheck(h, r);
-            return;
-        }
-        boolean ended = r.getObserved() == ObservedState.EXITED || r.getObserved() == ObservedState.FAILED;
-        if (job && ended && h.mode != Mode.STOPPED && !newEpoch && !specChanged) {
-            h.mode = Mode.FINISHED; // ran to its end before (perhaps before this agent restarted): never again
-            return;
-        }
-        VmStatus status;
-        try {
-            status = b.status(inst);
-        } catch (BackendException e) {
-            LOG.warn("VM {}: cannot read its status: {}", name, e.getMessage());
-            return;
-        }
-        if (status.exists() && status.state() == ObservedState.RUNNING) {
+        } else if (step instanceof Reconcile.Step.StayFinished) {
+            h.mode = Mode.FINISHED;
+        } else if (step instanceof Reconcile.Step.Adopt a) {
             LOG.info("VM {} (epoch {}) is running here: adopting it", name, r.getEpoch());
             sup.adopt(inst);
             h.mode = Mode.SUPERVISED;
-            if (r.getObserved() != ObservedState.RUNNING) report(h, ObservedState.RUNNING, "running (adopted): " + status.reason(), 0);
-            return;
-        }
-        if (job && status.exists() && h.mode == Mode.NEW && !newEpoch
-                && (status.state() == ObservedState.EXITED || status.state() == ObservedState.FAILED)) {
-            // A job that ended while this agent was away: report how, do not run it again.
+            if (a.report()) report(h, ObservedState.RUNNING, "running (adopted)", 0);
+        } else if (step instanceof Reconcile.Step.ReportEnded) {
             h.mode = Mode.FINISHED;
-            report(h, status.state(), status.reason(), status.exitCode());
-            return;
+            try {
+                VmStatus st = b.status(inst);
+                report(h, st.state(), st.reason(), st.exitCode());
+            } catch (BackendException e) {
+                LOG.warn("VM {}: cannot read its status: {}", name, e.getMessage());
+            }
+        } else if (step instanceof Reconcile.Step.Start st) {
+            start(h, b, sup, inst, r, st.reportStarting());
         }
+    }
+
+    private void start(Hosted h, Backend b, Supervisor sup, VmInstance inst, VmRecord r, boolean reportStarting) {
         try {
             b.create(inst);
         } catch (BackendException e) {
@@ -274,12 +271,10 @@ public final class Agent implements AutoCloseable {
             report(h, ObservedState.FAILED, e.getMessage() + " (retrying in " + RETRY_BROKEN_MS / 1000 + " s)", 0);
             return;
         }
-        LOG.info("starting VM {} (job {}, epoch {}) with the {} backend", name, r.getId(), r.getEpoch(), b.name());
+        LOG.info("starting VM {} (job {}, epoch {}) with the {} backend", inst.name(), r.getId(), r.getEpoch(), b.name());
         h.mode = Mode.SUPERVISED;
         h.lastEnded = null;
-        if (r.getObserved() != ObservedState.STARTING && r.getObserved() != ObservedState.PENDING) {
-            report(h, ObservedState.STARTING, "starting on " + selfId, 0);
-        }
+        if (reportStarting) report(h, ObservedState.STARTING, "starting on " + selfId, 0);
         sup.supervise(inst);
     }
 
