@@ -33,7 +33,8 @@ class DispatchTest {
 
     @BeforeAll
     static void start() throws Exception {
-        dc = new DispatchCluster(3, "flotilla-dispatch", "node_down_after_ms: 3000");
+        // Room for everything on two nodes: the leader-failure test at the end leaves two.
+        dc = new DispatchCluster(3, "flotilla-dispatch", "node_down_after_ms: 3000\ncapacity: {vcpu: 32, mem_mb: 65536}");
         dc.startAndAwaitRegistered();
     }
 
@@ -148,7 +149,9 @@ class DispatchTest {
     @Order(4)
     void drainMovesServicesOffANodeAndUndrainLetsItTakeVmsAgain() {
         Map<String, String> before = awaitAllRunning("all running before the drain");
-        String target = before.values().stream().sorted().findFirst().orElseThrow();
+        String leader = dc.cluster.awaitLeader(WAIT);
+        // Not the leader: its services must stay put for the leader-failure test that follows.
+        String target = before.values().stream().filter(n -> !n.equals(leader)).sorted().findFirst().orElseThrow();
         Cli.Run drain = Cli.run(servers(), "node", "drain", target);
         assertEquals(0, drain.code(), drain.toString());
         Map<String, String> after = Eventually.await("no service left on drained " + target, WAIT, () -> {
@@ -277,5 +280,27 @@ class DispatchTest {
             if (w.path("status").asText().equals("running") && !w.path("vm_id").asText().equals(except)) return w;
         }
         return null;
+    }
+
+    @Test
+    @Order(8)
+    void whenTheLeaderIsKilledTheNewLeaderDeclaresItDownAndMovesItsServices() throws Exception {
+        Map<String, String> before = awaitAllRunning("all running before the leader dies");
+        String leader = dc.cluster.awaitLeader(WAIT);
+        List<String> onLeader = before.entrySet().stream().filter(e -> e.getValue().equals(leader)).map(Map.Entry::getKey).toList();
+        assertTrue(!onLeader.isEmpty(), "the leader " + leader + " hosts some services: " + before);
+        dc.cluster.kill(dc.cluster.member(leader));
+        String next = dc.cluster.awaitLeader(WAIT);
+        assertNotEquals(leader, next);
+        Eventually.await("the old leader " + leader + " declared down by " + next, WAIT, () -> dc.nodes().stream()
+                .anyMatch(n -> n.path("id").asText().equals(leader) && n.path("state").asText().equals("down")));
+        Map<String, String> after = Eventually.await("the old leader's services running elsewhere", WAIT, () -> {
+            Map<String, String> now = awaitAllRunning("all running");
+            return now.containsValue(leader) ? null : now;
+        });
+        for (String id : onLeader) {
+            Member host = dc.cluster.member(after.get(id));
+            Eventually.await(id + " runs as a process on " + host.id, WAIT, () -> HostProcesses.under(dc.processDir(host)).containsKey(id));
+        }
     }
 }
