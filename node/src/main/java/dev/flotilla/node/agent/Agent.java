@@ -77,6 +77,7 @@ public final class Agent implements AutoCloseable {
     private final Map<String, Hosted> hosted = new TreeMap<>();
     private final AtomicBoolean pending = new AtomicBoolean();
     private volatile boolean started;
+    private volatile int running;
     private boolean adopted;
 
     /**
@@ -161,6 +162,12 @@ public final class Agent implements AutoCloseable {
         for (String name : List.copyOf(hosted.keySet())) {
             if (!mine.containsKey(name)) remove(name);
         }
+        running = (int) hosted.values().stream().filter(h -> h.mode == Mode.SUPERVISED).count();
+    }
+
+    /** How many machines this agent supervises now (as of its last pass), for the metrics. */
+    public int supervised() {
+        return running;
     }
 
     static String machine(VmRecord vm) {

@@ -3,7 +3,9 @@ package dev.flotilla.node.agent;
 import dev.flotilla.node.raft.RaftNode;
 import dev.flotilla.proto.Command;
 import dev.flotilla.proto.CommandResult;
+import dev.flotilla.proto.ListNodes;
 import dev.flotilla.proto.NodeRecord;
+import dev.flotilla.proto.Query;
 import dev.flotilla.proto.RegisterNode;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
@@ -39,8 +41,13 @@ public final class Registration {
             attempts++;
             if (raft.view().leader().isPresent()) {
                 try {
+                    // RegisterNode replaces the record: keep an operator's drain across this node's restart.
+                    boolean drained = raft.query(Query.newBuilder().setListNodes(ListNodes.getDefaultInstance()).build())
+                            .get(30, TimeUnit.SECONDS).getNodesList().stream()
+                            .anyMatch(n -> n.getId().equals(node.getId()) && n.getDrained());
                     Command c = Command.newBuilder().setRequestId(requestId).setStampedMs(System.currentTimeMillis())
-                            .setOriginNode(node.getId()).setRegisterNode(RegisterNode.newBuilder().setNode(node)).build();
+                            .setOriginNode(node.getId())
+                            .setRegisterNode(RegisterNode.newBuilder().setNode(node.toBuilder().setDrained(drained))).build();
                     CommandResult r = raft.submit(c).get(30, TimeUnit.SECONDS);
                     if (r.hasRejection()) {
                         throw new IllegalStateException("the cluster refused to register node " + node.getId() + ": "

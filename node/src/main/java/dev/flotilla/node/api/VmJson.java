@@ -207,6 +207,8 @@ public final class VmJson {
         o.put("transport_address", n.getTransportAddress());
         o.put("state", state(n.getState()));
         o.put("drained", n.getDrained());
+        o.put("registered_ms", n.getRegisteredMs());
+        o.put("updated_ms", n.getUpdatedMs());
         o.putObject("capacity").put("vcpu", n.getCapacity().getVcpu()).put("mem_mb", n.getCapacity().getMemMb());
         ArrayNode b = o.putArray("backends");
         n.getBackendsList().forEach(b::add);

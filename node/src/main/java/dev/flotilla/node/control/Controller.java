@@ -43,6 +43,7 @@ public final class Controller implements AutoCloseable {
     private final AtomicBoolean leading = new AtomicBoolean(false);
     private volatile boolean closed;
     private volatile boolean warmUnsupported;
+    private volatile long leadingSinceNanos;
     private final Thread loop;
 
     public Controller(RaftNode raft, String selfId, long downAfterMs, long intervalMs) {
@@ -57,7 +58,10 @@ public final class Controller implements AutoCloseable {
 
     /** This node leads and has applied its first entry of the term: start controlling. */
     public void leading() {
-        if (!leading.getAndSet(true)) LOG.info("controller started: this node leads");
+        if (!leading.getAndSet(true)) {
+            leadingSinceNanos = System.nanoTime();
+            LOG.info("controller started: this node leads");
+        }
         nudge();
     }
 
@@ -107,14 +111,19 @@ public final class Controller implements AutoCloseable {
         }
     }
 
-    /** How long each follower has been silent, from the leader's own Raft bookkeeping. */
+    /**
+     * How long each follower has been silent, from the leader's own Raft bookkeeping, but never longer
+     * than this node has led: Ratis starts a new leader's clocks in the past (by the election timeout),
+     * and a node must not be declared down before its new leader has itself watched it for the timeout.
+     */
     private Map<String, Long> followerSilence() {
         Map<String, Long> out = new HashMap<>();
+        long led = (System.nanoTime() - leadingSinceNanos) / 1_000_000;
         try {
             RaftProtos.RoleInfoProto role = raft.division().getInfo().getRoleInfoProto();
             if (!role.hasLeaderInfo()) return out;
             for (RaftProtos.ServerRpcProto f : role.getLeaderInfo().getFollowerInfoList()) {
-                out.put(f.getId().getId().toStringUtf8(), f.getLastRpcElapsedTimeMs());
+                out.put(f.getId().getId().toStringUtf8(), Math.min(f.getLastRpcElapsedTimeMs(), led));
             }
         } catch (java.io.IOException e) {
             LOG.warn("controller cannot read follower info: {}", e.toString());

@@ -56,6 +56,18 @@ class AdoptionTest {
             assertEquals(before.get("keep-1"), after.get("keep-1"), "keep-1 adopted: the same process, not a new one");
             assertEquals(before.get("keep-2"), after.get("keep-2"), "keep-2 adopted: the same process, not a new one");
             assertTrue(!after.containsKey("short-job"), "a finished job is not run again: " + after);
+
+            // A drain is an operator's decision: the node's own registration at restart keeps it.
+            assertEquals(200, dc.send("POST", "/nodes/n1/drain", null).status());
+            long drainedAt = dc.nodes().get(0).path("updated_ms").asLong();
+            dc.cluster.kill(node);
+            dc.cluster.start(node);
+            dc.cluster.awaitHealthy(WAIT);
+            JsonNode again = Eventually.await("n1 registered again", WAIT, () -> {
+                JsonNode n = dc.nodes().get(0);
+                return n.path("updated_ms").asLong() > drainedAt ? n : null;
+            });
+            assertTrue(again.path("drained").asBoolean(), "still drained after the restart: " + again);
         }
     }
 }
