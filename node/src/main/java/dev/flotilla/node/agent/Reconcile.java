@@ -71,10 +71,6 @@ final class Reconcile {
         if ((s.mode() == Mode.FINISHED && fresh) || (s.mode() == Mode.BROKEN && !s.retryDue() && fresh)) {
             return new Step.Keep();
         }
-        boolean ended = s.recorded() == ObservedState.EXITED || s.recorded() == ObservedState.FAILED;
-        if (s.job() && ended && s.mode() != Mode.STOPPED && fresh) {
-            return new Step.StayFinished();
-        }
         return new Step.ReadStatus();
     }
 
@@ -83,9 +79,14 @@ final class Reconcile {
         if (status.exists() && status.state() == ObservedState.RUNNING) {
             return new Step.Adopt(s.recorded() != ObservedState.RUNNING);
         }
-        boolean ended = status.state() == ObservedState.EXITED || status.state() == ObservedState.FAILED;
-        if (s.job() && status.exists() && ended && s.mode() == Mode.NEW && !s.newEpoch()) {
-            return new Step.ReportEnded();
+        if (s.job() && s.mode() == Mode.NEW && !s.newEpoch()) {
+            // Just restarted: a job that ran to its end before is never run again (one the leader
+            // declared stranded but that still runs was adopted above, and reports its real end).
+            if (s.recorded() == ObservedState.EXITED || s.recorded() == ObservedState.FAILED) {
+                return new Step.StayFinished();
+            }
+            boolean ended = status.state() == ObservedState.EXITED || status.state() == ObservedState.FAILED;
+            if (status.exists() && ended) return new Step.ReportEnded();
         }
         return new Step.Start(s.recorded() != ObservedState.STARTING && s.recorded() != ObservedState.PENDING);
     }

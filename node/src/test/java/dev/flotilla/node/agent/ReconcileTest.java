@@ -42,7 +42,12 @@ class ReconcileTest {
 
     @Test
     void aJobIsNeverRunTwice() {
-        assertEquals(new Step.StayFinished(), Reconcile.decide(job(Mode.NEW, ObservedState.EXITED)), "ended before the restart");
+        Situation endedBefore = job(Mode.NEW, ObservedState.EXITED);
+        assertEquals(new Step.ReadStatus(), Reconcile.decide(endedBefore));
+        assertEquals(new Step.StayFinished(), Reconcile.withStatus(endedBefore, VmStatus.exited(0, "done")), "ended before the restart");
+        assertEquals(new Step.StayFinished(), Reconcile.withStatus(endedBefore, ABSENT), "its directory gone: still not rerun");
+        assertEquals(new Step.Adopt(true), Reconcile.withStatus(job(Mode.NEW, ObservedState.FAILED), RUNNING),
+                "declared stranded while its node was away, but still running: adopted, its real end reported later");
         assertEquals(new Step.Keep(), Reconcile.decide(job(Mode.FINISHED, ObservedState.EXITED)));
         Situation away = job(Mode.NEW, ObservedState.RUNNING);
         assertEquals(new Step.ReadStatus(), Reconcile.decide(away));
