@@ -70,7 +70,8 @@ public final class Node implements AutoCloseable {
 
     public void start() throws IOException, InterruptedException {
         Files.createDirectories(config.dataPath());
-        agent = new Agent(config.nodeId, raft, backends(), RestartPolicy.standard(), Duration.ofMillis(500));
+        agent = new Agent(config.nodeId, raft, backends(), RestartPolicy.standard(), Duration.ofMillis(500),
+                config.dataPath().resolve("agent").resolve("machines"));
         controller = new Controller(raft, config.nodeId, config.nodeDownAfterMs, config.controlIntervalMs);
         stateMachine.addListener(new RegistryListener() {
             @Override

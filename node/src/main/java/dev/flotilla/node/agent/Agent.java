@@ -75,6 +75,7 @@ public final class Agent implements AutoCloseable {
     private final ScheduledExecutorService thread;
     private final ExecutorService reporter;
     private final Map<String, Hosted> hosted = new TreeMap<>();
+    private final Ledger ledger;
     private final AtomicBoolean pending = new AtomicBoolean();
     private volatile boolean started;
     private volatile int running;
@@ -84,8 +85,10 @@ public final class Agent implements AutoCloseable {
      * @param backends by runtime name; the agent closes them
      * @param policy   restarts of services and daemons
      */
-    public Agent(String selfId, RaftNode raft, Map<String, Backend> backends, RestartPolicy policy, Duration supervisePoll) {
+    public Agent(String selfId, RaftNode raft, Map<String, Backend> backends, RestartPolicy policy, Duration supervisePoll,
+                 java.nio.file.Path ledgerFile) {
         this.selfId = selfId;
+        this.ledger = new Ledger(ledgerFile);
         this.raft = raft;
         this.backends = Map.copyOf(backends);
         this.thread = Executors.newSingleThreadScheduledExecutor(r -> daemon(r, "agent"));
@@ -187,10 +190,15 @@ public final class Agent implements AutoCloseable {
             for (String name : found) {
                 VmRecord r = mine.get(name);
                 if (r != null && b.name().equals(r.getSpec().getRuntime())) continue;
+                if (!ledger.contains(b.name(), name)) {
+                    LOG.info("{} VM {} on this host was not made by this agent; leaving it alone", b.name(), name);
+                    continue;
+                }
                 LOG.info("removing {} VM {} found on this host: the registry does not assign it to {} (deleted, or moved by a newer Assign)",
                         b.name(), name, selfId);
                 try {
                     b.delete(new VmInstance(name, VmSpec.getDefaultInstance(), "", "", 0));
+                    ledger.remove(b.name(), name);
                 } catch (BackendException e) {
                     LOG.warn("cannot remove stray VM {}: {}", name, e.getMessage());
                 }
@@ -253,6 +261,7 @@ public final class Agent implements AutoCloseable {
             h.mode = Mode.FINISHED;
         } else if (step instanceof Reconcile.Step.Adopt a) {
             LOG.info("VM {} (epoch {}) is running here: adopting it", name, r.getEpoch());
+            ledger.add(b.name(), name);
             sup.adopt(inst);
             h.mode = Mode.SUPERVISED;
             if (a.report()) report(h, ObservedState.RUNNING, "running (adopted)", 0);
@@ -270,6 +279,7 @@ public final class Agent implements AutoCloseable {
     }
 
     private void start(Hosted h, Backend b, Supervisor sup, VmInstance inst, VmRecord r, boolean reportStarting) {
+        ledger.add(b.name(), inst.name());
         try {
             b.create(inst);
         } catch (BackendException e) {
@@ -322,6 +332,7 @@ public final class Agent implements AutoCloseable {
         supervisors.get(h.backend.name()).release(name);
         try {
             h.backend.delete(h.inst);
+            ledger.remove(h.backend.name(), name);
         } catch (BackendException e) {
             LOG.warn("VM {}: delete failed: {}", name, e.getMessage());
         }

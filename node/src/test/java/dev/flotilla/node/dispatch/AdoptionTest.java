@@ -39,6 +39,9 @@ class AdoptionTest {
             // While the node is away: one service dies, and the job comes to its end.
             ProcessHandle.of(before.get("dies")).ifPresent(ProcessHandle::destroyForcibly);
             Eventually.await("the job's process ended", WAIT, () -> !HostProcesses.under(dc.processDir(node)).containsKey("short-job"));
+            // Something on this host the agent did not make: it must survive the restarted agent's clean-up.
+            java.nio.file.Path foreign = dc.processDir(node).resolve("operator-vm");
+            java.nio.file.Files.createDirectories(foreign.resolve("work"));
             dc.cluster.start(node);
             dc.cluster.awaitHealthy(WAIT);
 
@@ -56,6 +59,7 @@ class AdoptionTest {
             assertEquals(before.get("keep-1"), after.get("keep-1"), "keep-1 adopted: the same process, not a new one");
             assertEquals(before.get("keep-2"), after.get("keep-2"), "keep-2 adopted: the same process, not a new one");
             assertTrue(!after.containsKey("short-job"), "a finished job is not run again: " + after);
+            assertTrue(java.nio.file.Files.isDirectory(foreign), "a VM the agent did not make is left alone");
 
             // A drain is an operator's decision: the node's own registration at restart keeps it.
             assertEquals(200, dc.send("POST", "/nodes/n1/drain", null).status());
