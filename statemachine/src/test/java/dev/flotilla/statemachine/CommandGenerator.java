@@ -79,6 +79,18 @@ final class CommandGenerator {
         return job();
     }
 
+    /**
+     * Half the time, one of the last three assignments (job and epoch taken together, so a report or a
+     * file delta reaches a placed VM at its current epoch); otherwise -1, and the caller draws the job
+     * and the epoch apart, which makes stale epochs and unknown VMs.
+     */
+    private int recentAssign() {
+        if (assigns.isEmpty() || rnd.nextBoolean()) {
+            return -1;
+        }
+        return assigns.size() - 1 - rnd.nextInt(Math.min(assigns.size(), 3));
+    }
+
     private long someEpoch() {
         if (!assigns.isEmpty() && rnd.nextInt(10) < 7) {
             return assigns.get(assigns.size() - 1 - rnd.nextInt(Math.min(assigns.size(), 4)));
@@ -168,11 +180,15 @@ final class CommandGenerator {
             assigns.add(index);
             assignedJobs.add(job);
         } else if (k < 84) {
-            c.setReportStatus(ReportStatus.newBuilder().setJobId(assignedJob()).setEpoch(someEpoch())
+            int a = recentAssign();
+            c.setReportStatus(ReportStatus.newBuilder().setJobId(a >= 0 ? assignedJobs.get(a) : assignedJob())
+                    .setEpoch(a >= 0 ? assigns.get(a) : someEpoch())
                     .setObserved(ObservedState.forNumber(rnd.nextInt(8))).setReason("r" + rnd.nextInt(3))
                     .setExitCode(rnd.nextInt(3)));
         } else if (k < 91) {
-            FsDelta.Builder d = FsDelta.newBuilder().setJobId(assignedJob()).setEpoch(someEpoch());
+            int a = recentAssign();
+            FsDelta.Builder d = FsDelta.newBuilder().setJobId(a >= 0 ? assignedJobs.get(a) : assignedJob())
+                    .setEpoch(a >= 0 ? assigns.get(a) : someEpoch());
             for (int i = rnd.nextInt(3); i >= 0; i--) {
                 FileChange.Builder f = FileChange.newBuilder().setPath("/f" + rnd.nextInt(4));
                 if (rnd.nextInt(4) == 0) {
