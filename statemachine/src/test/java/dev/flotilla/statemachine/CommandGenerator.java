@@ -38,6 +38,7 @@ final class CommandGenerator {
     private final Random rnd;
     private final List<Long> assigns = new ArrayList<>();
     private final List<String> assignedJobs = new ArrayList<>();
+    private final List<String> upsertedJobs = new ArrayList<>();
     private long index;
 
     CommandGenerator(long seed) {
@@ -80,12 +81,12 @@ final class CommandGenerator {
     }
 
     /**
-     * Half the time, one of the last three assignments (job and epoch taken together, so a report or a
+     * Three times in four, one of the last three assignments (job and epoch taken together, so a report or a
      * file delta reaches a placed VM at its current epoch); otherwise -1, and the caller draws the job
      * and the epoch apart, which makes stale epochs and unknown VMs.
      */
     private int recentAssign() {
-        if (assigns.isEmpty() || rnd.nextBoolean()) {
+        if (assigns.isEmpty() || rnd.nextInt(4) == 0) {
             return -1;
         }
         return assigns.size() - 1 - rnd.nextInt(Math.min(assigns.size(), 3));
@@ -100,10 +101,11 @@ final class CommandGenerator {
 
     private VmSpec spec() {
         VmSpec.Builder b = VmSpec.newBuilder();
-        int runtime = rnd.nextInt(4);
+        // Half are lua: only lua VMs keep files, and file deltas must succeed often enough to be tested.
+        int runtime = rnd.nextInt(6);
         switch (runtime) {
             case 0 -> b.setRuntime("process").addCmd("/bin/sleep").addCmd(Integer.toString(rnd.nextInt(3)));
-            case 1 -> b.setRuntime("lua").addPrograms(LuaProgram.newBuilder().setName("main").setSource("return {}"))
+            case 1, 4, 5 -> b.setRuntime("lua").addPrograms(LuaProgram.newBuilder().setName("main").setSource("return {}"))
                     .setFs(FsSpec.newBuilder().setQuotaBytes(rnd.nextBoolean() ? 0 : 400));
             case 2 -> b.setRuntime("microvm").setRootfs("/img/" + rnd.nextInt(2));
             default -> b.setRuntime("libvirt");
@@ -136,7 +138,9 @@ final class CommandGenerator {
         }
         int k = rnd.nextInt(100);
         if (k < 28) {
-            UpsertVm.Builder u = UpsertVm.newBuilder().setJobId(job()).setSpec(spec());
+            String upserted = job();
+            upsertedJobs.add(upserted);
+            UpsertVm.Builder u = UpsertVm.newBuilder().setJobId(upserted).setSpec(spec());
             if (rnd.nextInt(6) == 0) {
                 u.setHasExpectedVersion(true).setExpectedVersion(someVersion());
             }
@@ -175,7 +179,10 @@ final class CommandGenerator {
         } else if (k < 65) {
             c.setRemoveNode(RemovePeerRecord.newBuilder().setNodeId(node()));
         } else if (k < 75) {
-            String job = job();
+            // Mostly a job upserted lately, so the assignment often lands and later reports can match it.
+            String job = !upsertedJobs.isEmpty() && rnd.nextInt(4) != 0
+                    ? upsertedJobs.get(upsertedJobs.size() - 1 - rnd.nextInt(Math.min(upsertedJobs.size(), 4)))
+                    : job();
             c.setAssign(Assign.newBuilder().setJobId(job).setNodeId(node()));
             assigns.add(index);
             assignedJobs.add(job);
