@@ -1,0 +1,142 @@
+package dev.flotilla.node.sim;
+
+import org.luaj.vm2.Lua;
+import org.luaj.vm2.LuaClosure;
+import org.luaj.vm2.LuaFunction;
+import org.luaj.vm2.LuaString;
+import org.luaj.vm2.LuaValue;
+import org.luaj.vm2.Prototype;
+import org.luaj.vm2.Varargs;
+import org.luaj.vm2.lib.DebugLib;
+
+/**
+ * The shard's hook into LuaJ's interpreter. LuaJ calls a Globals' debuglib on every instruction, call
+ * and return of a closure made with those Globals; we install this instead of the real debug library
+ * (which scripts never see) to count instructions against the handler's budget, cap call depth, refuse
+ * '..' chains that would build an oversized string, and keep a light call stack for tracebacks.
+ * Violations are {@link SandboxViolation}s, which pcall cannot catch.
+ */
+final class InstructionMeter extends DebugLib {
+    private final int maxDepth;
+    private final int maxStringBytes;
+    private long remaining;
+    private long budget;
+    private int depth;
+    private LuaFunction[] fn;
+    private LuaValue[][] stacks;
+    private int[] pcs;
+
+    InstructionMeter(int maxDepth, int maxStringBytes) {
+        this.maxDepth = maxDepth;
+        this.maxStringBytes = maxStringBytes;
+        int n = Math.min(maxDepth + 2, 64);
+        fn = new LuaFunction[n];
+        stacks = new LuaValue[n][];
+        pcs = new int[n];
+    }
+
+    /** Starts a handler call with a fresh budget. */
+    void begin(long instructions) {
+        budget = instructions;
+        remaining = instructions;
+        for (int i = 0; i < depth; i++) {
+            fn[i] = null;
+            stacks[i] = null;
+        }
+        depth = 0;
+    }
+
+    /** Instructions the last handler call used. */
+    long used() {
+        return budget - remaining;
+    }
+
+    @Override
+    public void onCall(LuaFunction f) {
+        push(f, null);
+    }
+
+    @Override
+    public void onCall(LuaClosure c, Varargs varargs, LuaValue[] stack) {
+        push(c, stack);
+    }
+
+    private void push(LuaFunction f, LuaValue[] stack) {
+        if (depth >= maxDepth) {
+            throw new SandboxViolation("call depth limit exceeded (" + maxDepth + " nested calls)", traceback(0));
+        }
+        if (depth == fn.length) {
+            int n = Math.min(maxDepth + 2, fn.length * 2);
+            fn = java.util.Arrays.copyOf(fn, n);
+            stacks = java.util.Arrays.copyOf(stacks, n);
+            pcs = java.util.Arrays.copyOf(pcs, n);
+        }
+        fn[depth] = f;
+        stacks[depth] = stack;
+        pcs[depth] = 0;
+        depth++;
+    }
+
+    @Override
+    public void onReturn() {
+        if (depth > 0) {
+            depth--;
+            fn[depth] = null;
+            stacks[depth] = null;
+        }
+    }
+
+    @Override
+    public void onInstruction(int pc, Varargs v, int top) {
+        if (--remaining < 0) {
+            throw new SandboxViolation("instruction budget exhausted (" + budget
+                    + " instructions per handler call)", traceback(0));
+        }
+        int d = depth - 1;
+        if (d < 0) {
+            return;
+        }
+        pcs[d] = pc;
+        LuaFunction f = fn[d];
+        if (f instanceof LuaClosure c) {
+            int i = c.p.code[pc];
+            if ((i & 0x3f) == Lua.OP_CONCAT) {
+                checkConcat(stacks[d], (i >>> 23) & 0x1ff, (i >>> 14) & 0x1ff);
+            }
+        }
+    }
+
+    private void checkConcat(LuaValue[] stack, int b, int c) {
+        if (stack == null) {
+            return;
+        }
+        long total = 0;
+        for (int r = b; r <= c && r < stack.length; r++) {
+            LuaValue x = stack[r];
+            total += x instanceof LuaString s ? s.m_length : 32;
+        }
+        if (total > maxStringBytes) {
+            throw new SandboxViolation("string too large: '..' would build " + total + " bytes (limit "
+                    + maxStringBytes + ")", traceback(0));
+        }
+    }
+
+    @Override
+    public String traceback(int level) {
+        StringBuilder sb = new StringBuilder("stack traceback:");
+        for (int d = depth - 1; d >= 0; d--) {
+            sb.append("\n\t");
+            LuaFunction f = fn[d];
+            if (f instanceof LuaClosure c) {
+                Prototype p = c.p;
+                String src = p.source == null ? "?" : p.source.tojstring();
+                int line = p.lineinfo != null && pcs[d] < p.lineinfo.length ? p.lineinfo[pcs[d]] : -1;
+                sb.append(src).append(':').append(line).append(": in function <").append(src).append(':')
+                        .append(p.linedefined).append('>');
+            } else {
+                sb.append("[Java]: in function '").append(f == null ? "?" : f.name()).append('\'');
+            }
+        }
+        return sb.toString();
+    }
+}
