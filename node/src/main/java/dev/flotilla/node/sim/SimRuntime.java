@@ -3,6 +3,7 @@ package dev.flotilla.node.sim;
 import dev.flotilla.node.net.DropReason;
 import dev.flotilla.node.net.Ipv4;
 import dev.flotilla.node.net.Packet;
+import dev.flotilla.node.net.PacketSink;
 import dev.flotilla.node.net.RouteDecision;
 import dev.flotilla.node.net.Router;
 import dev.flotilla.proto.FileChange;

@@ -1,8 +1,6 @@
-package dev.flotilla.node.sim;
+package dev.flotilla.node.net;
 
-import dev.flotilla.node.net.Packet;
-
-/** Where the runtime hands packets bound for VMs on other nodes (the inter-node transport). */
+/** Where a node hands packets bound for VMs on other nodes (the inter-node transport). */
 public interface PacketSink {
 
     /** Queues a packet for {@code node}; false when it was dropped (the transport counts why). */
