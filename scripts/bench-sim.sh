@@ -73,7 +73,8 @@ LUA
 done
 
 echo "== summary"
-grep '^RESULT' "$OUT" | sed 's/^RESULT //' | sort -u | column -t
+# The last value of each key wins (ramps print one per completed step).
+awk '$1=="RESULT"{v[$2]=$3} END{for (k in v) print k, v[k]}' "$OUT" | sort | column -t
 ours=$(awk '$1=="RESULT" && $2=="calls.cpu_ns_per_call"{v=$3} END{print v}' "$OUT")
 puc=$(awk '$1=="RESULT" && $2=="lua.lua5.4"{print $3}' "$OUT")
 jit=$(awk '$1=="RESULT" && $2=="lua.luajit"{print $3}' "$OUT")

@@ -1,6 +1,6 @@
 package dev.flotilla.node.net;
 
-import com.google.protobuf.ByteString;
+import com.google.protobuf.UnsafeByteOperations;
 import dev.flotilla.proto.PacketBatch;
 import dev.flotilla.proto.PacketFrame;
 import io.netty.bootstrap.Bootstrap;
@@ -38,6 +38,8 @@ import java.util.function.Consumer;
  * not fit is dropped and counted by reason. A lost connection is re-dialled with backoff while the
  * queue holds (up to its bound) what waits; packets written to a connection that then dies are lost
  * and counted as WRITE_FAILED (simulated networks may lose packets; they never reorder them).
+ * Payload arrays are wrapped, not copied, into frames: nothing writes to a packet's payload after
+ * it was sent.
  */
 public final class PacketTransport implements PacketSink, AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(PacketTransport.class);
@@ -211,7 +213,7 @@ public final class PacketTransport implements PacketSink, AutoCloseable {
                 while ((pk = p.queue.poll()) != null) {
                     b.addPackets(PacketFrame.newBuilder().setSrcIp(pk.srcIp()).setSrcPort(pk.srcPort())
                             .setDstIp(pk.dstIp()).setDstPort(pk.dstPort()).setTtl(pk.ttl())
-                            .setPayload(ByteString.copyFrom(pk.payload())));
+                            .setPayload(UnsafeByteOperations.unsafeWrap(pk.payload())));
                 }
             }
             int count = n;

@@ -56,6 +56,7 @@ final class Shard {
     final ArrayList<Vm> fsDirty = new ArrayList<>();
 
     long tick;
+    private boolean inTick;
     Vm current;
     LuaProcess currentProc;
 
@@ -98,6 +99,7 @@ final class Shard {
 
     void runTick(long t) {
         ACTIVE.set(this);
+        inTick = true;
         tick = t;
         ArrayList<Vm> tmp = runNow;
         runNow = runNext;
@@ -128,6 +130,7 @@ final class Shard {
         publishedHandlerCalls = handlerCalls;
         publishedPacketsSent = packetsSent;
         publishedVms = byId.size();
+        inTick = false;
         ACTIVE.remove();
     }
 
@@ -433,7 +436,11 @@ final class Shard {
         }
         vm.spawn(vm.programs[0]);
         vm.pendingStart = true;
-        enqueueNow(vm);
+        if (inTick) {
+            enqueueNow(vm);
+        } else {
+            scheduleNext(vm); // added between ticks (a status query drained the queue): run it in the next one
+        }
     }
 
     void remove(String id) {

@@ -51,11 +51,14 @@ public final class SimRuntime implements AutoCloseable {
     private final AtomicInteger pending = new AtomicInteger();
     private volatile long tick;
     private long startedNanos = System.nanoTime();
+    private long lastLogNanos = System.nanoTime();
 
     private volatile long lateTicks;
     private volatile long overruns;
     private volatile long lastTickNanos;
     private volatile long maxTickNanos;
+    private volatile long pacedTicks;
+    private volatile long pacedWorkNanos;
     private volatile long fsBytesOut;
     private volatile long fsBatches;
     private volatile long fsThrottled;
@@ -244,11 +247,10 @@ public final class SimRuntime implements AutoCloseable {
             flushFiles();
         }
         lastTickNanos = workNanos;
-        if (workNanos > maxTickNanos) {
-            maxTickNanos = workNanos;
-        }
         tick = t;
-        if (t % (5L * config.ticksPerSecond()) == 0) {
+        long now = System.nanoTime();
+        if (now - lastLogNanos >= 5_000_000_000L) {
+            lastLogNanos = now;
             SimStats st = stats();
             LOG.info("tick {} | {} VMs | {} runnable | {} packets | uptime {}s", t, st.vms(), st.runnable(),
                     st.packetsSent(), st.uptimeMillis() / 1000);
@@ -383,6 +385,11 @@ public final class SimRuntime implements AutoCloseable {
             if (work > period) {
                 overruns++;
             }
+            pacedTicks++;
+            pacedWorkNanos += work;
+            if (work > maxTickNanos) {
+                maxTickNanos = work;
+            }
             endTick(t, work);
             next += period;
             if (System.nanoTime() - next > 5 * period) {
@@ -416,7 +423,7 @@ public final class SimRuntime implements AutoCloseable {
         Map<String, Long> drops = new TreeMap<>();
         r.drops().forEach((k, v) -> drops.put(k.name(), v));
         return new SimStats(tick, vms, runnable, calls, sent, r.delivered(), r.crossNode(), drops, lateTicks,
-                overruns, lastTickNanos, maxTickNanos, fsBytesOut, fsBatches, coalescedWrites, fsThrottled,
+                overruns, lastTickNanos, maxTickNanos, pacedTicks, pacedWorkNanos, fsBytesOut, fsBatches, coalescedWrites, fsThrottled,
                 (System.nanoTime() - startedNanos) / 1_000_000);
     }
 

@@ -131,6 +131,33 @@ class HandlerSemanticsTest {
     }
 
     @Test
+    void aStatusQueryBeforeTheFirstTickDoesNotLoseTheVm() {
+        SimRuntime rt = runtime(config(), "10.0.0.1");
+        rt.addVm(vm("a", "10.0.0.1", "function on_start() log('started') return wait_packet() end"));
+        assertEquals("starting", status(rt, "a").processes().get(0).state());
+        rt.step(1);
+        assertEquals(List.of("started"), logs(rt, "a"));
+    }
+
+    @Test
+    void thePacedLoopTicksOnItsOwnAndStops() {
+        SimRuntime rt = runtime(config(), "10.0.0.1");
+        rt.addVm(vm("a", "10.0.0.1", "function on_tick(ctx) ctx.n = (ctx.n or 0) + 1 end"));
+        rt.start();
+        try {
+            SimTestSupport.await("30 ticks run", 20_000, () -> rt.tick() >= 30);
+            SimTestSupport.await("the VM has ticked 20 times", 20_000, () -> status(rt, "a").ticksRun() >= 20);
+        } finally {
+            rt.close();
+        }
+        long stoppedAt = rt.tick();
+        SimStats st = rt.stats();
+        assertTrue(st.pacedTicks() >= 30 && st.handlerCalls() >= 20, st.toString());
+        rt.step(2); // a closed runtime can be stepped again
+        assertEquals(stoppedAt + 2, rt.tick());
+    }
+
+    @Test
     void aProgramThatDoesNotCompileIsRefusedWithItsName() {
         SimRuntime rt = runtime(config(), "10.0.0.1");
         IllegalArgumentException e = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,

@@ -61,7 +61,10 @@ public final class SimBench {
         return ManagementFactory.getMemoryMXBean().getHeapMemoryUsage().getUsed();
     }
 
-    /** Holds the paced loop for HOLD_SECONDS; returns {overruns, lateTicks, ticks} in that window. */
+    /**
+     * Holds the paced loop for HOLD_SECONDS; returns {overruns, lateTicks, ticks, max tick work ns,
+     * mean tick work ns} in that window.
+     */
     private static long[] hold(SimRuntime rt) throws InterruptedException {
         rt.start();
         SimStats before = rt.stats();
@@ -71,8 +74,18 @@ public final class SimBench {
         }
         SimStats after = rt.stats();
         rt.close();
+        long ticks = after.pacedTicks() - before.pacedTicks();
         return new long[] {after.overruns() - before.overruns(), after.lateTicks() - before.lateTicks(),
-                after.tick() - before.tick(), after.maxTickNanos()};
+                ticks, after.maxTickNanos(), ticks == 0 ? 0 : (after.pacedWorkNanos() - before.pacedWorkNanos()) / ticks};
+    }
+
+    /**
+     * Whether a window counts as held at 60 TPS: the mean tick fits its period and at most 1% of ticks
+     * overran. Not "zero overruns": on a shared 2-core machine the OS deschedules the tick thread now
+     * and then whatever the load; the overruns are printed so a reader can judge.
+     */
+    private static boolean held(long[] h, SimConfig cfg) {
+        return h[2] > 0 && h[4] < cfg.tickNanos() && h[0] * 100 <= h[2];
     }
 
     // ------------------------------------------------------------------ (a) idle VMs
@@ -111,9 +124,9 @@ public final class SimBench {
             SimStats s = rt.stats();
             long[] h = hold(rt);
             System.out.printf("idle: %,d VMs (%,d runnable) added+started in %,d ms, heap %,d MiB, %,d bytes/VM;"
-                            + " held %d ticks: %d overruns, %d late, max tick %.2f ms%n",
-                    have, s.runnable(), addMs, (used - base) >> 20, perVm, h[2], h[0], h[1], h[3] / 1e6);
-            if (h[0] > 0) {
+                            + " held %d ticks: %d overruns, %d late, mean tick %.2f ms, max tick %.2f ms%n",
+                    have, s.runnable(), addMs, (used - base) >> 20, perVm, h[2], h[0], h[1], h[4] / 1e6, h[3] / 1e6);
+            if (!held(h, cfg)) {
                 break;
             }
             held = have;
@@ -137,6 +150,7 @@ public final class SimBench {
         SimRuntime rt = new SimRuntime(cfg, new Router("bench"));
         int have = 0;
         int best = 0;
+        double lastNs = 1;
         long t0 = System.nanoTime();
         List<SimProgram> programs = List.of(ACTIVE);
         for (int target = 5_000; target <= max; target = target < 20_000 ? target + 5_000 : target + 10_000) {
@@ -154,14 +168,17 @@ public final class SimBench {
             double nsPerCall = (cpuNanos() - w0) / (double) (rt.stats().handlerCalls() - c0);
             long[] h = hold(rt);
             System.out.printf("active: %,d VMs ticking: %.0f ns CPU per handler call (unpaced); held %d ticks at %d TPS:"
-                            + " %d overruns, %d late, max tick %.2f ms%n",
-                    have, nsPerCall, h[2], cfg.ticksPerSecond(), h[0], h[1], h[3] / 1e6);
-            if (h[0] > 0) {
+                            + " %d overruns, %d late, mean tick %.2f ms, max tick %.2f ms%n",
+                    have, nsPerCall, h[2], cfg.ticksPerSecond(), h[0], h[1], h[4] / 1e6, h[3] / 1e6);
+            lastNs = nsPerCall;
+            if (!held(h, cfg)) {
                 break;
             }
             best = have;
         }
         result("active.held_vms", best);
+        // What one core could tick if it had the tick to itself: the period over the CPU cost per call.
+        result("active.cpu_bound_per_core", (long) (cfg.tickNanos() / lastNs));
         result("active.shards", cfg.shards());
         result("active.per_core", best / cfg.shards());
     }
