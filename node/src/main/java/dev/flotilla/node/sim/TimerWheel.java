@@ -59,7 +59,7 @@ final class TimerWheel {
             // Fire after compaction: a handler may add entries to this very slot.
             due.forEach(fire);
         }
-        if (s.isEmpty() && s.size() == 0) {
+        if (s.isEmpty()) {
             slots[i] = null;
         }
     }

@@ -11,6 +11,8 @@ import java.util.Arrays;
  * mailbox, files, log and drop counters are made on first use.
  */
 final class Vm {
+    /** Process slots kept per VM: the live ones (at most 64) plus some recently dead for status. */
+    static final int KEPT_PROCESSES = 72;
     final SimVmSpec spec;
     final int ip;
     final CompiledProgram[] programs;
@@ -55,6 +57,15 @@ final class Vm {
             if (procs[i] == null) {
                 procs[i] = p;
                 return p;
+            }
+        }
+        if (procs.length >= KEPT_PROCESSES) {
+            // Keep the status of recent dead processes, not of every one ever spawned.
+            for (int i = 0; i < procs.length; i++) {
+                if (!procs[i].alive()) {
+                    procs[i] = p;
+                    return p;
+                }
             }
         }
         procs = Arrays.copyOf(procs, procs.length + 1);

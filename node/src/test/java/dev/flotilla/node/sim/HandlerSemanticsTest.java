@@ -131,6 +131,19 @@ class HandlerSemanticsTest {
     }
 
     @Test
+    void processSlotsAreReusedSoSpawningForeverDoesNotGrowTheVm() {
+        SimRuntime rt = runtime(config(), "10.0.0.1");
+        rt.addVm(vm("a", "10.0.0.1", "").withPrograms(List.of(
+                new SimProgram("init", "function on_tick() os.spawn('child') end"),
+                new SimProgram("child", "function on_start() return exit(0) end"))));
+        rt.step(300);
+        SimVmStatus s = status(rt, "a");
+        assertTrue(s.processes().size() <= 72, "kept process slots: " + s.processes().size());
+        assertEquals("running", s.processes().get(0).state(), "init keeps running");
+        assertTrue(s.processes().stream().anyMatch(p -> p.pid() > 250), "new children still get new pids");
+    }
+
+    @Test
     void aStatusQueryBeforeTheFirstTickDoesNotLoseTheVm() {
         SimRuntime rt = runtime(config(), "10.0.0.1");
         rt.addVm(vm("a", "10.0.0.1", "function on_start() log('started') return wait_packet() end"));
