@@ -48,6 +48,7 @@ final class Shard {
     final ArrayList<Packet>[][] lanes;
 
     final IpMap<Vm> byIp = new IpMap<>();
+    private IpMap<LuaString> ipStrings = new IpMap<>(1024);
     final Map<String, Vm> byId = new HashMap<>();
     private ArrayList<Vm> runNow = new ArrayList<>();
     private ArrayList<Vm> runNext = new ArrayList<>();
@@ -249,9 +250,21 @@ final class Shard {
         }
     }
 
-    private static LuaTable packetTable(Packet p) {
+    private LuaString ipString(int ip) {
+        LuaString s = ipStrings.get(ip);
+        if (s == null) {
+            if (ipStrings.size() >= 65_536) {
+                ipStrings = new IpMap<>(1024); // a cache, not a registry: start over rather than grow
+            }
+            s = LuaValue.valueOf(Ipv4.format(ip));
+            ipStrings.put(ip, s);
+        }
+        return s;
+    }
+
+    private LuaTable packetTable(Packet p) {
         LuaTable t = new LuaTable(0, 4);
-        t.rawset(FROM, LuaValue.valueOf(Ipv4.format(p.srcIp())));
+        t.rawset(FROM, ipString(p.srcIp()));
         t.rawset(FROM_PORT, LuaValue.valueOf(p.srcPort()));
         t.rawset(PORT, LuaValue.valueOf(p.dstPort()));
         t.rawset(DATA, LuaString.valueUsing(p.payload()));
