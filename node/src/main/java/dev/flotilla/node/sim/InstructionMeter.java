@@ -19,6 +19,9 @@ import org.luaj.vm2.lib.DebugLib;
 final class InstructionMeter extends DebugLib {
     private final int maxDepth;
     private final int maxStringBytes;
+    private final long maxBuiltBytes;
+    private long built;
+    private SandboxViolation pending;
     private long remaining;
     private long budget;
     private int depth;
@@ -29,6 +32,9 @@ final class InstructionMeter extends DebugLib {
     InstructionMeter(int maxDepth, int maxStringBytes) {
         this.maxDepth = maxDepth;
         this.maxStringBytes = maxStringBytes;
+        // Each string may be up to the cap, but one handler call may not build more than 16 of them:
+        // otherwise a loop of capped string.rep calls allocates gigabytes before the budget runs out.
+        this.maxBuiltBytes = 16L * maxStringBytes;
         int n = Math.min(maxDepth + 2, 64);
         fn = new LuaFunction[n];
         stacks = new LuaValue[n][];
@@ -39,6 +45,8 @@ final class InstructionMeter extends DebugLib {
     void begin(long instructions) {
         budget = instructions;
         remaining = instructions;
+        built = 0;
+        pending = null;
         for (int i = 0; i < depth; i++) {
             fn[i] = null;
             stacks[i] = null;
@@ -63,7 +71,7 @@ final class InstructionMeter extends DebugLib {
 
     private void push(LuaFunction f, LuaValue[] stack) {
         if (depth >= maxDepth) {
-            throw new SandboxViolation("call depth limit exceeded (" + maxDepth + " nested calls)", traceback(0));
+            throw violate(new SandboxViolation("call depth limit exceeded (" + maxDepth + " nested calls)", traceback(0)));
         }
         if (depth == fn.length) {
             int n = Math.min(maxDepth + 2, fn.length * 2);
@@ -89,8 +97,11 @@ final class InstructionMeter extends DebugLib {
     @Override
     public void onInstruction(int pc, Varargs v, int top) {
         if (--remaining < 0) {
-            throw new SandboxViolation("instruction budget exhausted (" + budget
-                    + " instructions per handler call)", traceback(0));
+            if (pending != null) {
+                throw pending;
+            }
+            throw violate(new SandboxViolation("instruction budget exhausted (" + budget
+                    + " instructions per handler call)", traceback(0)));
         }
         int d = depth - 1;
         if (d < 0) {
@@ -116,8 +127,29 @@ final class InstructionMeter extends DebugLib {
             total += x instanceof LuaString s ? s.m_length : 32;
         }
         if (total > maxStringBytes) {
-            throw new SandboxViolation("string too large: '..' would build " + total + " bytes (limit "
-                    + maxStringBytes + ")", traceback(0));
+            throw violate(new SandboxViolation("string too large: '..' would build " + total + " bytes (limit "
+                    + maxStringBytes + ")", traceback(0)));
+        }
+        charge(total, "'..'");
+    }
+
+    /**
+     * Makes a violation sticky: LuaJ's error-handler hook (xpcall) catches every Throwable, so a
+     * violation raised inside a message handler could be swallowed there. Zeroing the budget makes the
+     * very next instruction throw it again, wherever it runs.
+     */
+    SandboxViolation violate(SandboxViolation v) {
+        pending = v;
+        remaining = 0;
+        return v;
+    }
+
+    /** Counts bytes a string builder is about to make in this handler call; stops the VM past the limit. */
+    void charge(long bytes, String what) {
+        built += bytes;
+        if (built > maxBuiltBytes) {
+            throw violate(new SandboxViolation("string building limit exhausted: " + what + " brings this handler call to "
+                    + built + " bytes built (limit " + maxBuiltBytes + " per call)", traceback(0)));
         }
     }
 

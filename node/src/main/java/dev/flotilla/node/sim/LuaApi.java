@@ -54,6 +54,9 @@ final class LuaApi {
                 base.put(name, v);
             }
         }
+        if (base.containsKey("unpack")) {
+            base.put("unpack", Strings.SAFE_UNPACK);
+        }
         base.put("string", Strings.STRING);
         base.put("table", Strings.TABLE);
         base.put("math", Strings.MATH);

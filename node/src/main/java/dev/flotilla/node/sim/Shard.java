@@ -90,6 +90,20 @@ final class Shard {
         }
     }
 
+    /** Charges string-building bytes to the handler running on this thread (none outside handlers). */
+    static void charge(long bytes, String what) {
+        Shard s = ACTIVE.get();
+        if (s != null && s.currentProc != null) {
+            s.meter.charge(bytes, what);
+        }
+    }
+
+    /** Makes a violation raised in Java code sticky for the running handler (see InstructionMeter). */
+    static SandboxViolation sticky(SandboxViolation v) {
+        Shard s = ACTIVE.get();
+        return s == null ? v : s.meter.violate(v);
+    }
+
     /** The traceback of the handler running on this thread, for violations raised in Java code. */
     static String tracebackHere() {
         Shard s = ACTIVE.get();
@@ -393,10 +407,18 @@ final class Shard {
         vm.stopReason = reason + " (pid " + offender.pid + ", program " + offender.program.name() + ")";
         offender.lastError = reason + (traceback == null || traceback.isEmpty() ? "" : "\n" + traceback);
         for (LuaProcess p : vm.procs) {
-            if (p != null && p.alive()) {
-                p.state = LuaProcess.KILLED;
+            if (p != null) {
+                if (p.alive()) {
+                    p.state = LuaProcess.KILLED;
+                }
+                // Let go of everything the VM's Lua code built (it may be what exhausted the heap).
+                p.ctx = null;
+                p.onTick = null;
+                p.onPacket = null;
+                p.onTimer = null;
             }
         }
+        vm.env = null;
         vm.mailbox = null;
         log(vm, "[sim] VM stopped by the sandbox: " + vm.stopReason);
         SimRuntime.LOG.info("simulated VM {} stopped by the sandbox: {}", vm.id(), vm.stopReason);

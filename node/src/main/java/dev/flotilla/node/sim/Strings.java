@@ -28,6 +28,8 @@ final class Strings {
     private static final LuaValue GSUB;
     private static final LuaValue FORMAT;
     private static final LuaValue CONCAT;
+    private static final LuaValue UNPACK;
+    static final LuaValue SAFE_UNPACK;
 
     static {
         // A throwaway full Globals only to take the library tables from; scripts never see it.
@@ -38,9 +40,11 @@ final class Strings {
         GSUB = string.get("gsub");
         FORMAT = string.get("format");
         CONCAT = table.get("concat");
+        UNPACK = table.get("unpack");
+        SAFE_UNPACK = fn("unpack", Strings::unpack);
         STRING = FrozenTable.copyOf(string, Map.of("rep", fn("rep", Strings::rep), "gsub", fn("gsub", Strings::gsub),
                 "format", fn("format", Strings::format)), "dump");
-        TABLE = FrozenTable.copyOf(table, Map.of("concat", fn("concat", Strings::concat)));
+        TABLE = FrozenTable.copyOf(table, Map.of("concat", fn("concat", Strings::concat), "unpack", SAFE_UNPACK));
         MATH = FrozenTable.copyOf(g.get("math").checktable(), Map.of());
         BIT32 = FrozenTable.copyOf(g.get("bit32").checktable(), Map.of());
         // Replaces the metatable StringLib just installed: ("x"):rep(...) must meet the same caps and no
@@ -61,8 +65,8 @@ final class Strings {
     }
 
     static SandboxViolation tooLarge(String what, long bytes) {
-        return new SandboxViolation("string too large: " + what + " would build " + bytes + " bytes (limit "
-                + cap + ")", Shard.tracebackHere());
+        return Shard.sticky(new SandboxViolation("string too large: " + what + " would build " + bytes
+                + " bytes (limit " + cap + ")", Shard.tracebackHere()));
     }
 
     private static Varargs rep(Varargs args) {
@@ -73,6 +77,7 @@ final class Strings {
         if (total > cap) {
             throw tooLarge("string.rep", total);
         }
+        Shard.charge(total, "string.rep");
         return REP.invoke(args);
     }
 
@@ -98,8 +103,12 @@ final class Strings {
             }
         }
         Varargs out = FORMAT.invoke(args);
-        if (out.arg1().isstring() && out.arg1().checkstring().length() > cap) {
-            throw tooLarge("string.format", out.arg1().checkstring().length());
+        if (out.arg1().isstring()) {
+            int len = out.arg1().checkstring().length();
+            if (len > cap) {
+                throw tooLarge("string.format", len);
+            }
+            Shard.charge(len, "string.format");
         }
         return out;
     }
@@ -131,7 +140,9 @@ final class Strings {
                     throw tooLarge("string.gsub", total);
                 }
             }
-            return GSUB.invoke(args);
+            Varargs out = GSUB.invoke(args);
+            Shard.charge(out.arg1().checkstring().length(), "string.gsub");
+            return out;
         }
         if (repl.istable() || repl.isfunction()) {
             long[] total = {len};
@@ -148,7 +159,9 @@ final class Strings {
                     return v;
                 }
             };
-            return GSUB.invoke(LuaValue.varargsOf(new LuaValue[] {s, args.arg(2), wrapped, args.arg(4)}));
+            Varargs out = GSUB.invoke(LuaValue.varargsOf(new LuaValue[] {s, args.arg(2), wrapped, args.arg(4)}));
+            Shard.charge(out.arg1().checkstring().length(), "string.gsub");
+            return out;
         }
         return GSUB.invoke(args);
     }
@@ -169,6 +182,20 @@ final class Strings {
                 throw tooLarge("table.concat", total);
             }
         }
+        Shard.charge(total, "table.concat");
         return CONCAT.invoke(args);
+    }
+
+    /** Results one unpack may produce; LuaJ would allocate an array of any size asked for. */
+    static final int MAX_UNPACK = 100_000;
+
+    private static Varargs unpack(Varargs args) {
+        LuaTable t = args.checktable(1);
+        long i = args.optlong(2, 1);
+        long j = args.isnoneornil(3) ? t.length() : args.checklong(3);
+        if (j - i + 1 > MAX_UNPACK) {
+            throw new LuaError("too many results to unpack (" + (j - i + 1) + "; at most " + MAX_UNPACK + ")");
+        }
+        return UNPACK.invoke(args);
     }
 }

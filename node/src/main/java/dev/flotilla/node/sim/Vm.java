@@ -16,7 +16,7 @@ final class Vm {
     final SimVmSpec spec;
     final int ip;
     final CompiledProgram[] programs;
-    final LuaTable env;
+    LuaTable env; // null once the sandbox stopped the VM
     LuaProcess[] procs = new LuaProcess[1];
     int nextPid = 1;
     boolean pendingStart = true;

@@ -117,6 +117,12 @@ class SandboxTest {
             "local s = string.rep('a', 1000) local r = s:gsub('a', string.rep('b', 2000)) | string.gsub would build",
             "local s = string.rep('a', 1000) local r = s:gsub('a', function(c) return string.rep('b', 2000) end) | string.gsub would build",
             "local s = string.rep('a', 1000) local r = s:gsub('a', {a = string.rep('b', 2000)}) | string.gsub would build",
+            "xpcall(function() while true do end end, function(e) return e end) | instruction budget exhausted",
+            "xpcall(function() error('x') end, function(e) while true do end end) | instruction budget exhausted",
+            "xpcall(function() error('x') end, function(e) return string.rep('x', 2^40) end) log('go on') | string.rep would build",
+            "xpcall(function() error('x') end, function(e) local function f() return f() + 1 end return f() end) | call depth limit exceeded",
+            "local t = {} for i = 1, 100 do t[i] = string.rep('x', 1000000) end | string building limit exhausted",
+            "local t = {} for i = 1, 100 do t[i] = string.rep('x', 500000) .. string.rep('y', 500000) end | string building limit exhausted",
     })
     void exhaustionStopsTheVmWithAClearReason(String body, String reason) {
         SimRuntime rt = runBesideGood(body);
@@ -133,6 +139,21 @@ class SandboxTest {
         SimRuntime rt = runBesideGood("local i = 0\nwhile true do\n i = i + 1\nend");
         String err = status(rt, "bad").processes().get(0).lastError();
         assertTrue(err.contains("stack traceback:") && err.contains("bad.lua:"), err);
+    }
+
+    @Test
+    void unpackingAHugeRangeIsAnErrorNotAnAllocation() {
+        SimRuntime rt = runBesideGood("local a, b = table.unpack({1, 2}) log(a, b) local x = table.unpack({}, 1, 1e8)");
+        assertEquals("1\t2", logs(rt, "bad").get(0));
+        assertTrue(status(rt, "bad").processes().get(0).lastError().contains("too many results to unpack"));
+    }
+
+    @Test
+    void aStoppedVmLetsGoOfItsLuaState() {
+        SimRuntime rt = runBesideGood("big = {} for i = 1, 10 do big[i] = string.rep('x', 1000000) end while true do end");
+        SimVmStatus bad = status(rt, "bad");
+        assertEquals("stopped", bad.state());
+        assertTrue(bad.stopReason().contains("instruction budget exhausted"), bad.stopReason());
     }
 
     @Test
