@@ -13,7 +13,6 @@ import org.luaj.vm2.Prototype;
 import org.luaj.vm2.Varargs;
 import org.luaj.vm2.compiler.LuaC;
 import org.luaj.vm2.lib.BaseLib;
-import org.luaj.vm2.lib.VarArgFunction;
 
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
