@@ -28,6 +28,10 @@ final class InstructionMeter extends DebugLib {
     private LuaFunction[] fn;
     private LuaValue[][] stacks;
     private int[] pcs;
+    // The top frame, cached so the per-instruction hook touches as little memory as possible.
+    private int[] topCode;
+    private LuaValue[] topStack;
+    private int topPc;
 
     InstructionMeter(int maxDepth, int maxStringBytes) {
         this.maxDepth = maxDepth;
@@ -52,6 +56,9 @@ final class InstructionMeter extends DebugLib {
             stacks[i] = null;
         }
         depth = 0;
+        topCode = null;
+        topStack = null;
+        topPc = 0;
     }
 
     /** Instructions the last handler call used. */
@@ -79,10 +86,16 @@ final class InstructionMeter extends DebugLib {
             stacks = java.util.Arrays.copyOf(stacks, n);
             pcs = java.util.Arrays.copyOf(pcs, n);
         }
+        if (depth > 0) {
+            pcs[depth - 1] = topPc; // the caller's position, for tracebacks
+        }
         fn[depth] = f;
         stacks[depth] = stack;
         pcs[depth] = 0;
         depth++;
+        topCode = f instanceof LuaClosure c ? c.p.code : null;
+        topStack = stack;
+        topPc = 0;
     }
 
     @Override
@@ -91,6 +104,15 @@ final class InstructionMeter extends DebugLib {
             depth--;
             fn[depth] = null;
             stacks[depth] = null;
+            if (depth > 0) {
+                LuaFunction f = fn[depth - 1];
+                topCode = f instanceof LuaClosure c ? c.p.code : null;
+                topStack = stacks[depth - 1];
+                topPc = pcs[depth - 1];
+            } else {
+                topCode = null;
+                topStack = null;
+            }
         }
     }
 
@@ -103,16 +125,12 @@ final class InstructionMeter extends DebugLib {
             throw violate(new SandboxViolation("instruction budget exhausted (" + budget
                     + " instructions per handler call)", traceback(0)));
         }
-        int d = depth - 1;
-        if (d < 0) {
-            return;
-        }
-        pcs[d] = pc;
-        LuaFunction f = fn[d];
-        if (f instanceof LuaClosure c) {
-            int i = c.p.code[pc];
+        topPc = pc;
+        int[] code = topCode;
+        if (code != null) {
+            int i = code[pc];
             if ((i & 0x3f) == Lua.OP_CONCAT) {
-                checkConcat(stacks[d], (i >>> 23) & 0x1ff, (i >>> 14) & 0x1ff);
+                checkConcat(topStack, (i >>> 23) & 0x1ff, (i >>> 14) & 0x1ff);
             }
         }
     }
@@ -162,7 +180,8 @@ final class InstructionMeter extends DebugLib {
             if (f instanceof LuaClosure c) {
                 Prototype p = c.p;
                 String src = p.source == null ? "?" : p.source.tojstring();
-                int line = p.lineinfo != null && pcs[d] < p.lineinfo.length ? p.lineinfo[pcs[d]] : -1;
+                int pc = d == depth - 1 ? topPc : pcs[d];
+                int line = p.lineinfo != null && pc < p.lineinfo.length ? p.lineinfo[pc] : -1;
                 sb.append(src).append(':').append(line).append(": in function <").append(src).append(':')
                         .append(p.linedefined).append('>');
             } else {
