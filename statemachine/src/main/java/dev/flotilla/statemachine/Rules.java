@@ -359,8 +359,10 @@ public final class Rules {
     private static CommandResult registerNode(RegistryState s, RegisterNode r, long now, List<Change> changes) {
         NodeRecord given = r.getNode();
         Optional<NodeRecord> existing = s.node(given.getId());
+        // A node registers again at every start; an operator's drain outlives that.
         NodeRecord node = given.toBuilder()
                 .setState(NodeState.NODE_UP)
+                .setDrained(existing.map(NodeRecord::getDrained).orElse(given.getDrained()))
                 .setRegisteredMs(existing.map(NodeRecord::getRegisteredMs).orElse(now))
                 .setUpdatedMs(now)
                 .build();

@@ -308,7 +308,9 @@ class RulesTest {
         assertTrue(d.getNode().getDrained());
         assertEquals(NOW, d.getNode().getRegisteredMs());
         assertEquals(NOW + 5, d.getNode().getUpdatedMs());
-        assertEquals(NodeState.NODE_UP, reg.apply(registerNode("n1")).getNode().getState());
+        CommandResult again = reg.apply(registerNode("n1"));
+        assertEquals(NodeState.NODE_UP, again.getNode().getState());
+        assertTrue(again.getNode().getDrained(), "registering again at start must keep the operator's drain");
         assertEquals(1, reg.store.listNodes().size());
         Command remove = Command.newBuilder().setRemoveNode(RemovePeerRecord.newBuilder().setNodeId("n1")).build();
         assertTrue(reg.apply(remove).getDone());

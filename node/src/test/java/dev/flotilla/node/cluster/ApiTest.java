@@ -106,8 +106,16 @@ class ApiTest {
         long version = call(a, "GET", "/vms/db-1", null).body().path("version").asLong();
         assertError(call(a, "POST", "/vms", "{\"job_id\":\"db-1\",\"expected_version\":" + (version + 1000)
                 + ",\"spec\":{\"runtime\":\"process\",\"cmd\":[\"x\"]}}"), 409, null);
-        assertEquals(202, call(a, "POST", "/vms", "{\"job_id\":\"db-1\",\"expected_version\":" + version
-                + ",\"spec\":{\"runtime\":\"process\",\"cmd\":[\"x\"]}}").status());
+        // version moves with every change, the agents' status reports included: a client re-reads and retries.
+        boolean swapped = false;
+        for (int attempt = 0; attempt < 20 && !swapped; attempt++) {
+            long current = call(a, "GET", "/vms/db-1", null).body().path("version").asLong();
+            Response cas = call(a, "POST", "/vms", "{\"job_id\":\"db-1\",\"expected_version\":" + current
+                    + ",\"spec\":{\"runtime\":\"process\",\"cmd\":[\"x\"]}}");
+            if (cas.status() != 202) assertError(cas, 409, null);
+            swapped = cas.status() == 202;
+        }
+        assertTrue(swapped, "a compare-and-set with the version just read must succeed within 20 tries");
         assertEquals(200, call(b, "DELETE", "/vms/db-1", null).status());
         assertError(call(a, "GET", "/vms/db-1", null), 404, null);
         assertError(call(a, "DELETE", "/vms/db-1", null), 404, null);

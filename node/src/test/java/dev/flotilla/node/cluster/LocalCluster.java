@@ -212,6 +212,8 @@ public final class LocalCluster implements AutoCloseable {
                 Thread.currentThread().interrupt();
             }
         }
+        // The agents started real VM processes under the nodes' data dirs; they outlive a killed node.
+        dev.flotilla.node.dispatch.HostProcesses.killAllUnder(root);
     }
 
     /** The tail of a node's log, for failure messages. */

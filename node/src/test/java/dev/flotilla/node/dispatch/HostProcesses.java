@@ -11,7 +11,7 @@ import java.util.TreeMap;
  * The real host processes the process backend started, found by their working directory
  * ({@code <state_dir>/VM/work}): the tests check what truly runs, not what the registry says.
  */
-final class HostProcesses {
+public final class HostProcesses {
     private HostProcesses() {}
 
     /** VM name -> pid of every live process whose working directory is a VM's work dir under {@code stateDir}. */
@@ -39,7 +39,7 @@ final class HostProcesses {
     }
 
     /** Kills (SIGKILL) every process working anywhere under {@code dir}: the VMs a killed node left behind. */
-    static void killAllUnder(Path dir) {
+    public static void killAllUnder(Path dir) {
         Path root = dir.toAbsolutePath().normalize();
         try (DirectoryStream<Path> procs = Files.newDirectoryStream(Path.of("/proc"), p -> p.getFileName().toString().matches("\\d+"))) {
             for (Path p : procs) {
