@@ -110,11 +110,36 @@ final class NodeCommand implements Callable<Integer> {
             node.close();
             return 1;
         } catch (Exception e) {
-            System.err.println("flotilla node: failed to start: " + e);
+            System.err.println(startFailure(e, c));
             node.close();
             return 1;
         }
         node.awaitStop();
         return 0;
+    }
+
+    /**
+     * What a failed start tells the operator: every cause in the chain (Ratis wraps the useful one deep
+     * inside), and for a damaged Raft log, that the node refuses to serve and how to bring it back.
+     */
+    static String startFailure(Throwable e, NodeConfig c) {
+        StringBuilder sb = new StringBuilder("flotilla node: failed to start: ");
+        boolean logDamaged = false;
+        String sep = "";
+        for (Throwable t = e; t != null; t = t.getCause() == t ? null : t.getCause()) {
+            sb.append(sep).append(t.getClass().getSimpleName()).append(": ").append(t.getMessage());
+            sep = "\n  caused by ";
+            String text = t.getClass().getName() + " " + t.getMessage();
+            if (text.contains("initRaftLog") || text.contains("Corrupt") || text.contains("Checksum")) logDamaged = true;
+        }
+        if (logDamaged) {
+            sb.append("\nThe Raft log under ").append(c.dataPath().resolve("raft").toAbsolutePath())
+                    .append(" is damaged (a torn or corrupted segment); this node refuses to start rather than serve it.")
+                    .append("\nTo bring it back: from another node run 'flotilla cluster remove-peer ").append(c.nodeId)
+                    .append("', move this data dir aside (keep it for diagnosis), start this node with --join, then run")
+                    .append(" 'flotilla cluster add-peer ").append(c.nodeId).append(' ').append(c.raftAddress)
+                    .append("'; it catches up from the others.");
+        }
+        return sb.toString();
     }
 }
