@@ -41,6 +41,15 @@ final class VmCommand {
         System.out.print(t);
     }
 
+    /** POST /vms/{id}/start or /stop, printed like any VM answer. */
+    static int transition(ServerOptions server, String id, String verb) {
+        try {
+            return show(server.client().post(path(id) + "/" + verb, null), server.json);
+        } catch (ApiClient.Unreachable e) {
+            return Output.unreachable(e);
+        }
+    }
+
     static int show(ApiClient.Answer a, boolean json) {
         if (!a.ok()) return Output.refused(a, json);
         if (json) Output.json(a.body());
@@ -177,11 +186,7 @@ final class VmCommand {
 
         @Override
         public Integer call() {
-            try {
-                return show(server.client().post(path(id) + "/start", null), server.json);
-            } catch (ApiClient.Unreachable e) {
-                return Output.unreachable(e);
-            }
+            return transition(server, id, "start");
         }
     }
 
@@ -192,11 +197,7 @@ final class VmCommand {
 
         @Override
         public Integer call() {
-            try {
-                return show(server.client().post(path(id) + "/stop", null), server.json);
-            } catch (ApiClient.Unreachable e) {
-                return Output.unreachable(e);
-            }
+            return transition(server, id, "stop");
         }
     }
 
