@@ -237,9 +237,21 @@ public final class RaftNode implements AutoCloseable {
         return client;
     }
 
+    /**
+     * The members as the leader holds them. This node's own view may lag a configuration change (or be
+     * the view of a node just removed), and a change computed from it would undo or refuse a newer one.
+     */
+    private List<RaftPeer> leaderPeers() throws IOException {
+        RaftPeerId leader = division().getInfo().getLeaderId();
+        if (leader == null) throw new IOException("no leader is known right now; retry once GET /health shows one");
+        org.apache.ratis.protocol.GroupInfoReply info = client.getGroupManagementApi(leader).info(GROUP_ID);
+        return info.getConf().map(c -> org.apache.ratis.util.ProtoUtils.toRaftPeers(c.getPeersList()))
+                .orElseThrow(() -> new IOException("the leader " + leader + " did not report its configuration; retry"));
+    }
+
     /** Adds a peer by a configuration change; the new peer must already be running with join: true. */
     public RaftClientReply addPeer(RaftPeer newPeer) throws IOException {
-        List<RaftPeer> peers = new ArrayList<>(division().getRaftConf().getCurrentPeers());
+        List<RaftPeer> peers = new ArrayList<>(leaderPeers());
         if (peers.stream().anyMatch(p -> p.getId().equals(newPeer.getId())))
             throw new IllegalArgumentException("peer " + newPeer.getId() + " is already a member");
         peers.add(newPeer);
@@ -248,7 +260,7 @@ public final class RaftNode implements AutoCloseable {
     }
 
     public RaftClientReply removePeer(RaftPeerId id) throws IOException {
-        List<RaftPeer> peers = new ArrayList<>(division().getRaftConf().getCurrentPeers());
+        List<RaftPeer> peers = new ArrayList<>(leaderPeers());
         if (!peers.removeIf(p -> p.getId().equals(id)))
             throw new IllegalArgumentException("peer " + id + " is not a member");
         if (peers.isEmpty()) throw new IllegalArgumentException("cannot remove the last member");
