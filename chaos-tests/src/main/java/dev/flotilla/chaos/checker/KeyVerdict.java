@@ -1,6 +1,15 @@
 package dev.flotilla.chaos.checker;
 
+import com.fasterxml.jackson.annotation.JsonSubTypes;
+import com.fasterxml.jackson.annotation.JsonTypeInfo;
+
 /** The result of the linearizability search over the ops of one key. */
+@JsonTypeInfo(use = JsonTypeInfo.Id.NAME, property = "result")
+@JsonSubTypes({
+    @JsonSubTypes.Type(value = KeyVerdict.Linearizable.class, name = "linearizable"),
+    @JsonSubTypes.Type(value = KeyVerdict.NotLinearizable.class, name = "not-linearizable"),
+    @JsonSubTypes.Type(value = KeyVerdict.Unknown.class, name = "unknown")
+})
 public sealed interface KeyVerdict {
 
     /** The key the ops are about. */
