@@ -1,0 +1,249 @@
+package dev.flotilla.node.raft;
+
+import com.google.protobuf.InvalidProtocolBufferException;
+import dev.flotilla.node.HostPort;
+import dev.flotilla.node.NodeConfig;
+import dev.flotilla.proto.Command;
+import dev.flotilla.proto.CommandResult;
+import dev.flotilla.proto.Query;
+import dev.flotilla.proto.QueryResult;
+import dev.flotilla.statemachine.RegistryStateMachine;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import org.apache.ratis.client.RaftClient;
+import org.apache.ratis.conf.Parameters;
+import org.apache.ratis.conf.RaftProperties;
+import org.apache.ratis.grpc.GrpcConfigKeys;
+import org.apache.ratis.grpc.GrpcFactory;
+import org.apache.ratis.protocol.ClientId;
+import org.apache.ratis.protocol.Message;
+import org.apache.ratis.protocol.RaftClientReply;
+import org.apache.ratis.protocol.RaftGroup;
+import org.apache.ratis.protocol.RaftGroupId;
+import org.apache.ratis.protocol.RaftPeer;
+import org.apache.ratis.protocol.RaftPeerId;
+import org.apache.ratis.retry.RetryPolicies;
+import org.apache.ratis.server.DivisionInfo;
+import org.apache.ratis.server.RaftServer;
+import org.apache.ratis.server.RaftServerConfigKeys;
+import org.apache.ratis.server.storage.RaftStorage;
+import org.apache.ratis.thirdparty.com.google.protobuf.ByteString;
+import org.apache.ratis.util.SizeInBytes;
+import org.apache.ratis.util.TimeDuration;
+import java.util.concurrent.TimeUnit;
+import java.nio.file.Path;
+
+/** This node's seat in the Raft group: the Ratis server holding the registry, and a client for writes and reads. */
+public final class RaftNode implements AutoCloseable {
+    /** Every Flotilla cluster runs one group; its id is fixed so that nodes agree without configuration. */
+    public static final RaftGroupId GROUP_ID =
+            RaftGroupId.valueOf(UUID.nameUUIDFromBytes("flotilla-registry".getBytes(StandardCharsets.UTF_8)));
+
+    private final NodeConfig config;
+    private final RegistryStateMachine stateMachine;
+    private final RaftPeerId selfId;
+    private RaftServer server;
+    private RaftClient client;
+
+    public RaftNode(NodeConfig config, RegistryStateMachine stateMachine) {
+        this.config = config;
+        this.stateMachine = stateMachine;
+        this.selfId = RaftPeerId.valueOf(config.nodeId);
+    }
+
+    public static RaftPeer peer(NodeConfig.Peer p) {
+        return RaftPeer.newBuilder()
+                .setId(p.id)
+                .setAddress(p.raft)
+                .setClientAddress(p.raft)
+                .setAdminAddress(p.raft)
+                .build();
+    }
+
+    private List<RaftPeer> configuredPeers() {
+        List<RaftPeer> out = new ArrayList<>();
+        for (NodeConfig.Peer p : config.peers) out.add(peer(p));
+        return out;
+    }
+
+    RaftProperties serverProperties() {
+        NodeConfig.Raft r = config.raft;
+        RaftProperties props = new RaftProperties();
+        HostPort raft = HostPort.parse(config.raftAddress);
+        GrpcConfigKeys.Server.setHost(props, raft.host());
+        GrpcConfigKeys.Server.setPort(props, raft.port());
+        RaftServerConfigKeys.setStorageDir(props, List.of(config.dataPath().resolve("raft").toFile()));
+        RaftServerConfigKeys.Rpc.setTimeoutMin(props, TimeDuration.valueOf(r.electionMinMs, TimeUnit.MILLISECONDS));
+        RaftServerConfigKeys.Rpc.setTimeoutMax(props, TimeDuration.valueOf(r.electionMaxMs, TimeUnit.MILLISECONDS));
+        RaftServerConfigKeys.Rpc.setRequestTimeout(props, TimeDuration.valueOf(r.requestTimeoutMs, TimeUnit.MILLISECONDS));
+        // DESIGN rule 6: reads are linearizable through ReadIndex.
+        RaftServerConfigKeys.Read.setOption(props, RaftServerConfigKeys.Read.Option.LINEARIZABLE);
+        // The lease is set explicitly. Off by default: a lease trusts every node's clock rate, and the
+        // chaos runs skew and strobe clocks; ReadIndex costs one heartbeat round and stays correct.
+        RaftServerConfigKeys.Read.setLeaderLeaseEnabled(props, r.leaderLease);
+        RaftServerConfigKeys.Read.setLeaderLeaseTimeoutRatio(props, r.leaderLeaseRatio);
+        RaftServerConfigKeys.Snapshot.setAutoTriggerEnabled(props, true);
+        RaftServerConfigKeys.Snapshot.setAutoTriggerThreshold(props, r.snapshotEvery);
+        RaftServerConfigKeys.Log.setSegmentSizeMax(props, SizeInBytes.valueOf(r.segmentSizeBytes));
+        RaftServerConfigKeys.Log.setPurgeUptoSnapshotIndex(props, true);
+        RaftServerConfigKeys.Log.setPurgeGap(props, r.purgeGap);
+        return props;
+    }
+
+    private RaftProperties clientProperties() {
+        RaftProperties props = new RaftProperties();
+        RaftServerConfigKeys.Rpc.setRequestTimeout(props,
+                TimeDuration.valueOf(config.raft.requestTimeoutMs, TimeUnit.MILLISECONDS));
+        return props;
+    }
+
+    public void start() throws IOException {
+        // A joining node starts with an empty group and is added later by a configuration change.
+        RaftGroup group = config.join ? RaftGroup.valueOf(GROUP_ID) : RaftGroup.valueOf(GROUP_ID, configuredPeers());
+        RaftProperties props = serverProperties();
+        server = RaftServer.newBuilder()
+                .setServerId(selfId)
+                .setGroup(group)
+                .setProperties(props)
+                .setStateMachine(stateMachine)
+                .setOption(RaftStorage.StartupOption.RECOVER)
+                .build();
+        server.start();
+        RaftProperties cprops = clientProperties();
+        List<RaftPeer> clientPeers = configuredPeers();
+        if (clientPeers.isEmpty()) clientPeers = List.of(peer(new NodeConfig.Peer(config.nodeId, config.raftAddress, "", "")));
+        client = RaftClient.newBuilder()
+                .setProperties(cprops)
+                .setRaftGroup(RaftGroup.valueOf(GROUP_ID, clientPeers))
+                .setClientRpc(new GrpcFactory(new Parameters()).newRaftClientRpc(ClientId.randomId(), cprops))
+                .setLeaderId(null)
+                // Bounded: a client without quorum is told so (503) instead of waiting forever.
+                .setRetryPolicy(RetryPolicies.retryUpToMaximumCountWithFixedSleep(
+                        30, TimeDuration.valueOf(150, TimeUnit.MILLISECONDS)))
+                .build();
+    }
+
+    /** Sends a command through the log; completes with its result once committed and applied. */
+    public CompletableFuture<CommandResult> submit(Command command) {
+        Message m = Message.valueOf(ByteString.copyFrom(command.toByteArray()));
+        // A bound on the whole exchange: retries inside the client never hold an HTTP request longer.
+        return client.async().send(m).thenApply(RaftNode::commandResult)
+                .orTimeout(config.raft.clientTimeoutMs, TimeUnit.MILLISECONDS);
+    }
+
+    /** A linearizable read (ReadIndex); with unsafe_local_reads, a local read that may be stale. */
+    public CompletableFuture<QueryResult> query(Query query) {
+        Message m = Message.valueOf(ByteString.copyFrom(query.toByteArray()));
+        if (config.unsafeLocalReads) {
+            return stateMachine.query(m).thenApply(RaftNode::queryResult);
+        }
+        return client.async().sendReadOnly(m).thenApply(reply -> {
+            if (!reply.isSuccess()) throw new CompletionException(reply.getException());
+            return queryResult(reply.getMessage());
+        }).orTimeout(config.raft.clientTimeoutMs, TimeUnit.MILLISECONDS);
+    }
+
+    /** A read of this node's own applied state, possibly stale; named so. */
+    public CompletableFuture<QueryResult> queryLocalStale(Query query) {
+        Message m = Message.valueOf(ByteString.copyFrom(query.toByteArray()));
+        return stateMachine.query(m).thenApply(RaftNode::queryResult);
+    }
+
+    private static CommandResult commandResult(RaftClientReply reply) {
+        if (!reply.isSuccess()) throw new CompletionException(reply.getException());
+        try {
+            return CommandResult.parseFrom(reply.getMessage().getContent().toByteArray());
+        } catch (InvalidProtocolBufferException e) {
+            throw new CompletionException(new IOException("unreadable command result from the state machine", e));
+        }
+    }
+
+    private static QueryResult queryResult(Message message) {
+        try {
+            return QueryResult.parseFrom(message.getContent().toByteArray());
+        } catch (InvalidProtocolBufferException e) {
+            throw new CompletionException(new IOException("unreadable query result from the state machine", e));
+        }
+    }
+
+    public RaftPeerId selfId() {
+        return selfId;
+    }
+
+    public RaftServer.Division division() throws IOException {
+        return server.getDivision(GROUP_ID);
+    }
+
+    /** What this node knows of the group right now, from its own server. */
+    public GroupView view() {
+        try {
+            RaftServer.Division d = division();
+            DivisionInfo info = d.getInfo();
+            Optional<String> leader = Optional.ofNullable(info.getLeaderId()).map(RaftPeerId::toString);
+            List<GroupView.Member> members = new ArrayList<>();
+            for (RaftPeer p : d.getRaftConf().getCurrentPeers()) {
+                members.add(new GroupView.Member(p.getId().toString(), p.getAddress()));
+            }
+            members.sort(java.util.Comparator.comparing(GroupView.Member::id));
+            long commit = d.getRaftLog().getLastCommittedIndex();
+            return new GroupView(selfId.toString(), info.getCurrentRole().name(), leader, info.getCurrentTerm(),
+                    commit, info.getLastAppliedIndex(), members, info.isAlive());
+        } catch (IOException e) {
+            return new GroupView(selfId.toString(), "UNKNOWN", Optional.empty(), 0, 0, 0, List.of(), false);
+        }
+    }
+
+    public RaftClient client() {
+        return client;
+    }
+
+    /** Adds a peer by a configuration change; the new peer must already be running with join: true. */
+    public RaftClientReply addPeer(RaftPeer newPeer) throws IOException {
+        List<RaftPeer> peers = new ArrayList<>(division().getRaftConf().getCurrentPeers());
+        if (peers.stream().anyMatch(p -> p.getId().equals(newPeer.getId())))
+            throw new IllegalArgumentException("peer " + newPeer.getId() + " is already a member");
+        peers.add(newPeer);
+        // Ratis 3.2's array overload drops the server list; the List overload keeps it.
+        return client.admin().setConfiguration(peers, List.of());
+    }
+
+    public RaftClientReply removePeer(RaftPeerId id) throws IOException {
+        List<RaftPeer> peers = new ArrayList<>(division().getRaftConf().getCurrentPeers());
+        if (!peers.removeIf(p -> p.getId().equals(id)))
+            throw new IllegalArgumentException("peer " + id + " is not a member");
+        if (peers.isEmpty()) throw new IllegalArgumentException("cannot remove the last member");
+        return client.admin().setConfiguration(peers, List.of());
+    }
+
+    public RaftClientReply transferLeader(RaftPeerId to, long timeoutMs) throws IOException {
+        return client.admin().transferLeadership(to, timeoutMs);
+    }
+
+    public RaftClientReply snapshot(long timeoutMs) throws IOException {
+        return client.getSnapshotManagementApi(selfId).create(timeoutMs);
+    }
+
+    public RaftClientReply pauseElection() throws IOException {
+        return client.getLeaderElectionManagementApi(selfId).pause();
+    }
+
+    public RaftClientReply resumeElection() throws IOException {
+        return client.getLeaderElectionManagementApi(selfId).resume();
+    }
+
+    public Path dataDir() {
+        return config.dataPath();
+    }
+
+    @Override
+    public void close() throws IOException {
+        if (client != null) client.close();
+        if (server != null) server.close();
+    }
+}

@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# The README's test command: installs what the tests need (idempotent), then runs every default test:
+# unit and property tests, real-process cluster tests, backend tests, the NixOS module checks, and the
+# short chaos run. Long runs (full chaos, benchmarks) are separate scripts.
+set -euo pipefail
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$root"
+
+bash scripts/install-deps.sh
+
+echo "== maven: build and test every module"
+mvn -B -ntp verify
+
+if [[ -x scripts/check-nix.sh ]]; then
+  echo "== nix: parse and evaluate the NixOS module"
+  bash scripts/check-nix.sh
+fi
+echo "== all tests passed"

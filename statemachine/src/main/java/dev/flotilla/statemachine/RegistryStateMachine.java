@@ -1,0 +1,349 @@
+package dev.flotilla.statemachine;
+
+import com.google.protobuf.InvalidProtocolBufferException;
+import dev.flotilla.proto.Command;
+import dev.flotilla.proto.CommandResult;
+import dev.flotilla.proto.ErrorCode;
+import dev.flotilla.proto.Query;
+import dev.flotilla.proto.QueryResult;
+import dev.flotilla.proto.Rejection;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.locks.ReentrantReadWriteLock;
+import org.apache.ratis.proto.RaftProtos.LogEntryProto;
+import org.apache.ratis.protocol.Message;
+import org.apache.ratis.protocol.RaftClientRequest;
+import org.apache.ratis.protocol.RaftGroupId;
+import org.apache.ratis.protocol.RaftGroupMemberId;
+import org.apache.ratis.protocol.RaftPeerId;
+import org.apache.ratis.protocol.exceptions.StateMachineException;
+import org.apache.ratis.protocol.exceptions.StaleReadException;
+import org.apache.ratis.server.RaftServer;
+import org.apache.ratis.server.protocol.TermIndex;
+import org.apache.ratis.server.raftlog.RaftLog;
+import org.apache.ratis.server.storage.RaftStorage;
+import org.apache.ratis.statemachine.SnapshotInfo;
+import org.apache.ratis.statemachine.StateMachineStorage;
+import org.apache.ratis.statemachine.TransactionContext;
+import org.apache.ratis.statemachine.impl.BaseStateMachine;
+import org.apache.ratis.thirdparty.com.google.protobuf.ByteString;
+import org.apache.ratis.thirdparty.com.google.protobuf.UnsafeByteOperations;
+import org.apache.ratis.util.LifeCycle;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The Ratis glue around the registry: log entries carry {@link Command} bytes, replies carry
+ * {@link CommandResult} bytes, queries carry {@link Query} / {@link QueryResult} bytes. The work is done
+ * by {@link Rules} and {@link RegistryStore}; this class only translates and keeps Ratis's bookkeeping.
+ */
+public class RegistryStateMachine extends BaseStateMachine {
+  private static final Logger LOG = LoggerFactory.getLogger(RegistryStateMachine.class);
+
+  private final RegistrySettings settings;
+  private final Subnet subnet;
+  private final CheckpointStorage storage = new CheckpointStorage();
+  private final List<RegistryListener> listeners = new CopyOnWriteArrayList<>();
+  /** Readers (queries, apply) share it; swapping the store after a snapshot install takes it alone. */
+  private final ReentrantReadWriteLock storeLock = new ReentrantReadWriteLock();
+  private RegistryStore store;
+
+  public RegistryStateMachine(RegistrySettings settings) {
+    this.settings = settings;
+    this.subnet = settings.subnet();
+  }
+
+  public void addListener(RegistryListener listener) {
+    listeners.add(listener);
+  }
+
+  public void removeListener(RegistryListener listener) {
+    listeners.remove(listener);
+  }
+
+  // ------------------------------------------------------------------ lifecycle
+
+  @Override
+  public void initialize(RaftServer server, RaftGroupId groupId, RaftStorage raftStorage) throws IOException {
+    super.initialize(server, groupId, raftStorage);
+    storage.init(raftStorage);
+    getLifeCycle().startAndTransition(this::openStore);
+  }
+
+  /**
+   * Opens the live store, first replacing it with the newest snapshot when the snapshot is ahead (the
+   * node never had a store, or crashed after installing a snapshot but before swapping it in).
+   */
+  private void openStore() throws IOException {
+    storeLock.writeLock().lock();
+    try {
+      Path live = storage.liveDir();
+      SnapshotInfo snapshot = storage.getLatestSnapshot();
+      if (snapshot != null && !Files.exists(live.resolve("CURRENT"))) {
+        restore(snapshot);
+      }
+      store = RegistryStore.open(live, subnet, settings.sync());
+      if (snapshot != null && snapshot.getIndex() > store.applied().index()) {
+        LOG.info("registry store at {} is at index {}, behind snapshot {}; loading the snapshot",
+            live, store.applied().index(), snapshot.getTermIndex());
+        store.close();
+        store = null;
+        restore(snapshot);
+        store = RegistryStore.open(live, subnet, settings.sync());
+      }
+      RegistryStore.AppliedIndex at = store.applied();
+      setLastAppliedTermIndex(TermIndex.valueOf(at.term(), at.index()));
+      LOG.info("registry store at {} opened at term {} index {}", live, at.term(), at.index());
+    } finally {
+      storeLock.writeLock().unlock();
+    }
+  }
+
+  private void restore(SnapshotInfo snapshot) throws IOException {
+    Path dir = storage.latestDir().orElseThrow(() -> new IOException("snapshot " + snapshot.getTermIndex()
+        + " is listed but its directory is missing under " + storage.snapshotsDir()));
+    storage.restoreInto(dir, storage.liveDir());
+  }
+
+  @Override
+  public void pause() {
+    LifeCycle lifeCycle = getLifeCycle();
+    if (lifeCycle.getCurrentState() == LifeCycle.State.RUNNING) {
+      lifeCycle.transition(LifeCycle.State.PAUSING);
+      lifeCycle.transition(LifeCycle.State.PAUSED);
+    }
+  }
+
+  /** Called after a snapshot from the leader was installed: swap the live store for it. */
+  @Override
+  public void reinitialize() throws IOException {
+    long index;
+    storeLock.writeLock().lock();
+    try {
+      storage.refresh();
+      SnapshotInfo snapshot = storage.getLatestSnapshot();
+      if (snapshot == null) {
+        throw new IOException("asked to reload, but " + storage.snapshotsDir() + " holds no snapshot");
+      }
+      LOG.info("loading installed snapshot {} into the registry store", snapshot.getTermIndex());
+      if (store != null) {
+        store.close();
+        store = null;
+      }
+      restore(snapshot);
+      store = RegistryStore.open(storage.liveDir(), subnet, settings.sync());
+      setLastAppliedTermIndex(snapshot.getTermIndex());
+      index = snapshot.getIndex();
+    } finally {
+      storeLock.writeLock().unlock();
+    }
+    LifeCycle lifeCycle = getLifeCycle();
+    if (lifeCycle.getCurrentState() == LifeCycle.State.PAUSED) {
+      lifeCycle.transition(LifeCycle.State.STARTING);
+      lifeCycle.transition(LifeCycle.State.RUNNING);
+    }
+    for (RegistryListener l : listeners) {
+      try {
+        l.onReloaded(index);
+      } catch (RuntimeException e) {
+        LOG.warn("registry listener {} failed on reload at index {}", l, index, e);
+      }
+    }
+  }
+
+  @Override
+  public void close() throws IOException {
+    storeLock.writeLock().lock();
+    try {
+      if (store != null) {
+        store.close();
+        store = null;
+      }
+    } finally {
+      storeLock.writeLock().unlock();
+    }
+    getLifeCycle().checkStateAndClose();
+  }
+
+  @Override
+  public StateMachineStorage getStateMachineStorage() {
+    return storage;
+  }
+
+  // ------------------------------------------------------------------ writes
+
+  /**
+   * Runs the checks that need no state before the entry enters the log. The API checks first; this is
+   * defence in depth, so a buggy or hostile client cannot fill the log with entries every node rejects.
+   */
+  @Override
+  public TransactionContext startTransaction(RaftClientRequest request) throws IOException {
+    TransactionContext trx = super.startTransaction(request);
+    ByteString content = request.getMessage().getContent();
+    Optional<Rejection> problem;
+    try {
+      problem = Rules.precheck(Command.parseFrom(content.toByteArray()));
+    } catch (InvalidProtocolBufferException e) {
+      problem = Optional.of(Reject.invalid("command", "the request is not a Command message: " + e.getMessage()));
+    }
+    problem.ifPresent(r -> trx.setException(new StateMachineException(
+        r.getCode() + " " + r.getField() + ": " + r.getMessage())));
+    return trx;
+  }
+
+  @Override
+  public CompletableFuture<Message> applyTransaction(TransactionContext trx) {
+    LogEntryProto entry = trx.getLogEntry();
+    long term = entry.getTerm();
+    long index = entry.getIndex();
+    long started = System.nanoTime();
+    Command command;
+    try {
+      command = Command.parseFrom(entry.getStateMachineLogEntry().getLogData().toByteArray());
+    } catch (InvalidProtocolBufferException e) {
+      // startTransaction keeps such entries out; still, an unreadable entry is rejected alike
+      // everywhere rather than stopping every node.
+      command = Command.getDefaultInstance();
+    }
+    CommandResult result;
+    storeLock.readLock().lock();
+    try {
+      Optional<Outcome> outcome = store.apply(term, index, command);
+      if (outcome.isPresent()) {
+        result = outcome.get().result();
+      } else {
+        // A replay of an entry the store already holds: nothing is written; no client waits for it.
+        result = store.request(command.getRequestId()).filter(r -> r.getIndex() == index)
+            .orElse(CommandResult.newBuilder().setDone(true).setIndex(index).build());
+      }
+      updateLastAppliedTermIndex(term, index);
+    } catch (IOException | RuntimeException e) {
+      // The store failed to write (disk full, corruption): the node must stop rather than diverge.
+      LOG.error("cannot apply log index {}: {}", index, e.getMessage(), e);
+      return CompletableFuture.failedFuture(e);
+    } finally {
+      storeLock.readLock().unlock();
+    }
+    long nanos = System.nanoTime() - started;
+    for (RegistryListener l : listeners) {
+      try {
+        l.onApplied(index, command, result, nanos);
+      } catch (RuntimeException e) {
+        LOG.warn("registry listener {} failed on index {}", l, index, e);
+      }
+    }
+    return CompletableFuture.completedFuture(Message.valueOf(UnsafeByteOperations.unsafeWrap(result.toByteArray())));
+  }
+
+  // ------------------------------------------------------------------ reads
+
+  @Override
+  public CompletableFuture<Message> query(Message request) {
+    QueryResult answer;
+    try {
+      Query query = Query.parseFrom(request.getContent().toByteArray());
+      storeLock.readLock().lock();
+      try {
+        answer = Queries.answer(store, query);
+      } finally {
+        storeLock.readLock().unlock();
+      }
+    } catch (InvalidProtocolBufferException e) {
+      answer = QueryResult.newBuilder()
+          .setRejection(Reject.of(ErrorCode.INVALID, "query", "the request is not a Query message: " + e.getMessage()))
+          .build();
+    } catch (RuntimeException e) {
+      return CompletableFuture.failedFuture(e);
+    }
+    return CompletableFuture.completedFuture(Message.valueOf(UnsafeByteOperations.unsafeWrap(answer.toByteArray())));
+  }
+
+  @Override
+  public CompletableFuture<Message> queryStale(Message request, long minIndex) {
+    long applied = appliedIndex();
+    if (applied < minIndex) {
+      return CompletableFuture.failedFuture(new StaleReadException("this node has applied up to index " + applied
+          + ", below the requested minimum " + minIndex + "; retry later or read from the leader"));
+    }
+    return query(request);
+  }
+
+  /** The index of the last log entry applied here (state machine entries and Ratis's own). */
+  public long appliedIndex() {
+    return getLastAppliedTermIndex().getIndex();
+  }
+
+  /** The state digest at the store's applied index. */
+  public StateDigest digest() {
+    storeLock.readLock().lock();
+    try {
+      if (store == null) {
+        throw new IllegalStateException("the registry store is not open; the state machine is not initialized or closed");
+      }
+      return store.digest();
+    } finally {
+      storeLock.readLock().unlock();
+    }
+  }
+
+  // ------------------------------------------------------------------ snapshots
+
+  /**
+   * Checkpoints the store at the last applied index. Ratis calls this on its apply thread, so no entry
+   * is applied meanwhile. The applied index is first written into the store itself (it may be ahead of
+   * the store's own by configuration entries), so the checkpoint and its name agree; the snapshot is
+   * published only once all its files are durable.
+   */
+  @Override
+  public long takeSnapshot() throws IOException {
+    TermIndex last = getLastAppliedTermIndex();
+    if (last == null || last.getIndex() < 0) {
+      return RaftLog.INVALID_LOG_INDEX;
+    }
+    SnapshotInfo latest = storage.getLatestSnapshot();
+    if (latest != null && latest.getIndex() >= last.getIndex()) {
+      return latest.getIndex();
+    }
+    storeLock.readLock().lock();
+    try {
+      store.markApplied(last.getTerm(), last.getIndex());
+      Path tmp = storage.snapshotsDir().resolve(CheckpointStorage.name(last.getTerm(), last.getIndex()) + ".tmp");
+      CheckpointStorage.deleteTree(tmp);
+      store.checkpoint(tmp);
+      storage.publish(tmp, last.getTerm(), last.getIndex());
+    } finally {
+      storeLock.readLock().unlock();
+    }
+    LOG.info("took registry snapshot at {}", last);
+    return last.getIndex();
+  }
+
+  // ------------------------------------------------------------------ events
+
+  @Override
+  public void notifyLeaderChanged(RaftGroupMemberId groupMemberId, RaftPeerId newLeaderId) {
+    for (RegistryListener l : listeners) {
+      try {
+        l.onLeaderChanged(newLeaderId);
+      } catch (RuntimeException e) {
+        LOG.warn("registry listener {} failed on leader change to {}", l, newLeaderId, e);
+      }
+    }
+  }
+
+  @Override
+  public void notifyLeaderReady() {
+    for (RegistryListener l : listeners) {
+      try {
+        l.onLeaderReady();
+      } catch (RuntimeException e) {
+        LOG.warn("registry listener {} failed on leader ready", l, e);
+      }
+    }
+  }
+}
