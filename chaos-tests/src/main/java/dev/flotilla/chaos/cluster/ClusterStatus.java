@@ -3,7 +3,7 @@ package dev.flotilla.chaos.cluster;
 import com.fasterxml.jackson.databind.JsonNode;
 import java.util.Optional;
 
-/** What one node's {@code GET /cluster} says: the leader it knows, its term, applied index and digest. */
+/** What one node's {@code GET /cluster} says: the leader it knows, its term, and its digest with the index it was taken at. */
 public record ClusterStatus(String node, Optional<String> leader, long term, long appliedIndex, String digest) {
 
     /** Reads the fields the harness needs, accepting snake_case or camelCase and a leader given as id or object. */
@@ -11,7 +11,7 @@ public record ClusterStatus(String node, Optional<String> leader, long term, lon
         JsonNode l = json.path("leader");
         String leader = l.isObject() ? l.path("id").asText("") : l.asText("");
         return new ClusterStatus(node, leader.isBlank() || leader.equals("null") ? Optional.empty() : Optional.of(leader),
-                number(json, "term"), number(json, "applied_index", "appliedIndex", "applied"),
+                number(json, "term"), number(json, "digest_index", "applied_index", "appliedIndex"),
                 json.path("digest").asText(""));
     }
 

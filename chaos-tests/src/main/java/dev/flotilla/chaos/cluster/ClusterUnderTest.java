@@ -250,6 +250,16 @@ public final class ClusterUnderTest implements AutoCloseable {
         nodes.get(id).start();
     }
 
+    /** Once a joined node is a member again, later restarts use its normal config on its own data. */
+    public void markJoined(String id) {
+        Path dir = options.dir().resolve("nodes").resolve(id);
+        try {
+            Files.writeString(dir.resolve("node.yaml"), config(id, dir.resolve("data"), false), StandardCharsets.UTF_8);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot rewrite the config of node " + id + ": " + e.getMessage(), e);
+        }
+    }
+
     /** The node's exit code if it has exited, else null. */
     public Integer exitCode(String id) {
         return nodes.get(id).exitCode();

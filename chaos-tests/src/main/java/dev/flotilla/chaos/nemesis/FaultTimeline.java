@@ -29,6 +29,12 @@ public final class FaultTimeline {
         return id;
     }
 
+    /** Fills in what an injected fault hit, once the nemesis has chosen. */
+    public synchronized void retarget(long id, String targets, String detail) {
+        FaultWindow w = windows.get((int) id);
+        windows.set((int) id, new FaultWindow(w.id(), w.kind(), targets, w.startNanos(), w.endNanos(), detail));
+    }
+
     /** Closes the window now. */
     public synchronized void end(long id, String moreDetail) {
         FaultWindow w = windows.get((int) id);

@@ -65,11 +65,12 @@ public final class RunReport {
                 : "max " + r.maxMillis() + " ms, after final heal " + r.finalHealMillis() + " ms";
         return String.format("%s: %s | %d ops (ok %d / fail %d / unknown %d) | faults: %s | linearizable %s "
                         + "(%d keys: %d ok, %d not, %d unknown) | set %s (%d acked, %d lost, %d unexpected) | digests %s"
-                        + " | heal->first write %s",
+                        + " | heal->first write %s%s",
                 runName, v.valid() ? "VALID" : "NOT VALID", history.ops().size(), history.count(Outcome.OK),
                 history.count(Outcome.FAIL), history.count(Outcome.UNKNOWN),
                 kinds.length() == 0 ? "none" : kinds, v.linearizability(), v.keys(), v.keysLinearizable(),
                 v.keysNotLinearizable(), v.keysUnknown(), v.set().verdict(), v.set().acknowledged(),
-                v.set().lost().size(), v.set().unexpected().size(), v.digests().verdict(), recovery);
+                v.set().lost().size(), v.set().unexpected().size(), v.digests().verdict(), recovery,
+                v.harnessErrors().isEmpty() ? "" : " | HARNESS ERRORS: " + v.harnessErrors().size());
     }
 }

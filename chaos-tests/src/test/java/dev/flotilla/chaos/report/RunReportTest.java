@@ -67,7 +67,7 @@ class RunReportTest {
         DigestCheck digests = DigestCheck.judge(3, Map.of("n1", "ab", "n2", "ab", "n3", "ab"),
                 Map.of("n1", 10L, "n2", 10L, "n3", 10L));
         List<FaultWindow> faults = timeline.windows();
-        Verdicts verdicts = Verdicts.of(lin, set, digests, HealRecovery.measure(history, faults));
+        Verdicts verdicts = Verdicts.of(lin, set, digests, HealRecovery.measure(history, faults), List.of());
 
         String summary = RunReport.write(dir, "run-1", history, faults, verdicts, 11 * S);
 
@@ -101,7 +101,7 @@ class RunReportTest {
                 .check(history);
         Verdicts verdicts = Verdicts.of(lin, SetCheck.check(history, Optional.of(Set.of())),
                 DigestCheck.judge(3, Map.of("n1", "a", "n2", "b", "n3", "a"), Map.of("n1", 5L, "n2", 5L, "n3", 5L)),
-                HealRecovery.measure(history, List.of()));
+                HealRecovery.measure(history, List.of()), List.of());
         String summary = RunReport.write(dir, "run-2", history, List.of(), verdicts, S);
         assertFalse(verdicts.valid());
         assertTrue(summary.contains("NOT VALID") && summary.contains("linearizable FAIL"), summary);
