@@ -56,6 +56,7 @@ public final class ChaosRun {
     /** Runs it. Throws only when the cluster cannot be set up at all; every later trouble is in the report. */
     public Result run() {
         Path dir = config.outRoot().resolve(config.name());
+        freshDirectory(dir);
         LOG.info("chaos run {}: {} s, faults {}, seed {}, unsafe local reads {}", config.name(),
                 config.time().toSeconds(), config.faults().stream().map(Fault::kind).toList(), config.seed(),
                 config.unsafeLocalReads());
@@ -66,9 +67,12 @@ public final class ChaosRun {
             Recorder recorder = new Recorder(System.nanoTime());
             FaultTimeline timeline = new FaultTimeline(recorder::now);
             long end = config.time().toNanos();
-            Clients clients = new Clients(cluster, recorder, config.clients(), config.name().replaceAll("[^A-Za-z0-9]", ""),
-                    config.seed());
-            clients.start(end);
+            // Ids carry the seed too, so no run can meet another run's VMs even in a reused cluster.
+            String tag = config.name().replaceAll("[^A-Za-z0-9]", "") + Long.toString(Math.abs(config.seed()) % 1_000_000, 36);
+            Clients clients = new Clients(cluster, recorder, config.clients(), tag, config.seed());
+            // Clients run until the faults are done: the configured time, stretched until every kind
+            // has been injected once, so a short run still meets them all.
+            clients.start(Long.MAX_VALUE);
             try {
                 injectFaults(cluster, timeline, recorder, end);
             } finally {
@@ -94,11 +98,29 @@ public final class ChaosRun {
         }
     }
 
+    /** A run starts from nothing: an old report or node data under the same name is removed. */
+    private static void freshDirectory(Path dir) {
+        if (!java.nio.file.Files.exists(dir)) {
+            return;
+        }
+        LOG.warn("removing the earlier run directory {}", dir);
+        try (java.util.stream.Stream<Path> walk = java.nio.file.Files.walk(dir)) {
+            for (Path p : walk.sorted(java.util.Comparator.reverseOrder()).toList()) {
+                java.nio.file.Files.delete(p);
+            }
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException("cannot clear the run directory " + dir + ": " + e.getMessage(), e);
+        }
+    }
+
     private void injectFaults(ClusterUnderTest cluster, FaultTimeline timeline, Recorder recorder, long end) {
         Random rnd = new Random(config.seed());
         List<Fault> cycle = new ArrayList<>();
         pauseUntil(recorder, recorder.now() + between(rnd, config.gapMin(), config.gapMax()), end);
-        while (recorder.now() < end && !config.faults().isEmpty()) {
+        int attempted = 0;
+        int kinds = config.faults().size();
+        while (kinds > 0 && (recorder.now() < end || attempted < kinds)) {
+            attempted++;
             if (cycle.isEmpty()) {
                 cycle.addAll(config.faults());
                 Collections.shuffle(cycle, rnd);
@@ -118,7 +140,8 @@ public final class ChaosRun {
             }
             timeline.retarget(id, injected.targets(), injected.detail());
             LOG.info("fault {} on {}: {}", fault.kind(), injected.targets(), injected.detail());
-            pauseUntil(recorder, recorder.now() + between(rnd, config.faultHoldMin(), config.faultHoldMax()), end);
+            pauseUntil(recorder, recorder.now() + between(rnd, config.faultHoldMin(), config.faultHoldMax()),
+                    Long.MAX_VALUE);
             String healed;
             try {
                 healed = injected.heal();
@@ -131,7 +154,8 @@ public final class ChaosRun {
             }
             timeline.end(id, healed);
             LOG.info("healed {}: {}", fault.kind(), healed);
-            pauseUntil(recorder, recorder.now() + between(rnd, config.gapMin(), config.gapMax()), end);
+            pauseUntil(recorder, recorder.now() + between(rnd, config.gapMin(), config.gapMax()),
+                    attempted < kinds ? Long.MAX_VALUE : end);
         }
     }
 
