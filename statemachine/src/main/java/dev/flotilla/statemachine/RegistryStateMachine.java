@@ -196,6 +196,20 @@ public class RegistryStateMachine extends BaseStateMachine {
     return trx;
   }
 
+  /**
+   * Keeps the applied index monotonic. After a restart without a snapshot Ratis replays the log from
+   * the start while the store already holds entries up to its own applied index; the replayed
+   * entries (and Ratis's configuration-entry notifications for them) must not move it backwards.
+   */
+  @Override
+  protected boolean updateLastAppliedTermIndex(long term, long index) {
+    TermIndex current = getLastAppliedTermIndex();
+    if (current != null && index <= current.getIndex()) {
+      return false;
+    }
+    return super.updateLastAppliedTermIndex(term, index);
+  }
+
   @Override
   public CompletableFuture<Message> applyTransaction(TransactionContext trx) {
     LogEntryProto entry = trx.getLogEntry();

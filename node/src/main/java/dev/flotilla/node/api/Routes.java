@@ -179,7 +179,7 @@ public final class Routes {
     }
 
     private static String validId(String id) {
-        Optional<Rejection> bad = Ids.validateJobId(id, "id");
+        Optional<Rejection> bad = Ids.validateJobId(id);
         if (bad.isPresent()) throw ApiError.badRequest("id", bad.get().getMessage());
         return id;
     }
@@ -230,10 +230,10 @@ public final class Routes {
         JsonObject o = JsonObject.of(body(req, true), "", UPSERT_FIELDS);
         String jobId = o.string("job_id", "");
         if (jobId.isEmpty()) jobId = "vm-" + HexFormat.of().formatHex(randomBytes(6));
-        Ids.validateJobId(jobId, "job_id").ifPresent(r -> { throw ApiError.badRequest("job_id", r.getMessage()); });
+        Ids.validateJobId(jobId).ifPresent(r -> { throw ApiError.badRequest("job_id", r.getMessage()); });
         String tenant = o.string("tenant", "");
         if (tenant.isEmpty()) tenant = jobId;
-        Ids.validateTenant(tenant, "tenant").ifPresent(r -> { throw ApiError.badRequest("tenant", r.getMessage()); });
+        Ids.validateTenant(tenant).ifPresent(r -> { throw ApiError.badRequest("tenant", r.getMessage()); });
         if (!o.has("spec")) throw ApiError.badRequest("spec", "spec is required: an object with at least \"runtime\"");
         VmSpec spec = SpecRules.normalize(VmJson.spec(o.raw("spec")));
         SpecRules.validate(spec).ifPresent(r -> { throw ApiError.badRequest(r.getField(), r.getMessage()); });
@@ -317,7 +317,7 @@ public final class Routes {
 
     private CompletableFuture<Reply> list(String tenant) {
         if (!tenant.isEmpty())
-            Ids.validateTenant(tenant, "tenant").ifPresent(r -> { throw ApiError.badRequest("tenant", r.getMessage()); });
+            Ids.validateTenant(tenant).ifPresent(r -> { throw ApiError.badRequest("tenant", r.getMessage()); });
         Query q = Query.newBuilder().setListVms(ListVms.newBuilder().setTenant(tenant)).build();
         return raft.query(q).thenApply(r -> {
             ObjectNode o = VmJson.MAPPER.createObjectNode();

@@ -48,8 +48,18 @@ public final class RaftNode implements AutoCloseable {
     private final NodeConfig config;
     private final RegistryStateMachine stateMachine;
     private final RaftPeerId selfId;
+    private static final int REQUEST_THREADS = 128;
+    private static final int REQUEST_QUEUE = 10000;
+
     private RaftServer server;
     private RaftClient client;
+    private final java.util.concurrent.ThreadPoolExecutor requests = new java.util.concurrent.ThreadPoolExecutor(
+            REQUEST_THREADS, REQUEST_THREADS, 30, TimeUnit.SECONDS,
+            new java.util.concurrent.ArrayBlockingQueue<>(REQUEST_QUEUE), r -> {
+                Thread t = new Thread(r, "raft-request");
+                t.setDaemon(true);
+                return t;
+            });
 
     public RaftNode(NodeConfig config, RegistryStateMachine stateMachine) {
         this.config = config;
@@ -125,16 +135,14 @@ public final class RaftNode implements AutoCloseable {
                 .setLeaderId(null)
                 // Bounded: a client without quorum is told so (503) instead of waiting forever.
                 .setRetryPolicy(RetryPolicies.retryUpToMaximumCountWithFixedSleep(
-                        30, TimeDuration.valueOf(150, TimeUnit.MILLISECONDS)))
+                        40, TimeDuration.valueOf(200, TimeUnit.MILLISECONDS)))
                 .build();
     }
 
     /** Sends a command through the log; completes with its result once committed and applied. */
     public CompletableFuture<CommandResult> submit(Command command) {
         Message m = Message.valueOf(ByteString.copyFrom(command.toByteArray()));
-        // A bound on the whole exchange: retries inside the client never hold an HTTP request longer.
-        return client.async().send(m).thenApply(RaftNode::commandResult)
-                .orTimeout(config.raft.clientTimeoutMs, TimeUnit.MILLISECONDS);
+        return call(() -> commandResult(client.io().send(m)));
     }
 
     /** A linearizable read (ReadIndex); with unsafe_local_reads, a local read that may be stale. */
@@ -143,10 +151,36 @@ public final class RaftNode implements AutoCloseable {
         if (config.unsafeLocalReads) {
             return stateMachine.query(m).thenApply(RaftNode::queryResult);
         }
-        return client.async().sendReadOnly(m).thenApply(reply -> {
+        return call(() -> {
+            RaftClientReply reply = client.io().sendReadOnly(m);
             if (!reply.isSuccess()) throw new CompletionException(reply.getException());
             return queryResult(reply.getMessage());
-        }).orTimeout(config.raft.clientTimeoutMs, TimeUnit.MILLISECONDS);
+        });
+    }
+
+    /** A blocking Ratis call. */
+    private interface RaftCall<T> {
+        T run() throws IOException;
+    }
+
+    /**
+     * Runs one Ratis call on the request pool, bounded in time. Each request is its own blocking call:
+     * Ratis's ordered async client closes its sliding window for good once one request exhausts its
+     * retries (as during an election), which would fail every later request on this node.
+     */
+    private <T> CompletableFuture<T> call(RaftCall<T> c) {
+        try {
+            return CompletableFuture.supplyAsync(() -> {
+                try {
+                    return c.run();
+                } catch (IOException e) {
+                    throw new CompletionException(e);
+                }
+            }, requests).orTimeout(config.raft.clientTimeoutMs, TimeUnit.MILLISECONDS);
+        } catch (java.util.concurrent.RejectedExecutionException e) {
+            return CompletableFuture.failedFuture(new IOException(
+                    "this node has " + REQUEST_QUEUE + " requests waiting for the cluster; slow down and retry"));
+        }
     }
 
     /** A read of this node's own applied state, possibly stale; named so. */
@@ -243,6 +277,7 @@ public final class RaftNode implements AutoCloseable {
 
     @Override
     public void close() throws IOException {
+        requests.shutdownNow();
         if (client != null) client.close();
         if (server != null) server.close();
     }

@@ -54,8 +54,9 @@ public final class CommitBench {
         List<Future<?>> fs = new ArrayList<>();
         RaftClient raft = "raft".equals(mode) ? raftClient(addrs) : null;
         HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).connectTimeout(Duration.ofSeconds(2)).build();
-        // warm-up: JIT and connections, not counted
-        for (int i = 0; i < Math.min(200, maxOps / 10); i++) {
+        // warm-up: JIT and connections, not counted; bounded in count and time
+        long warmUntil = System.nanoTime() + 3_000_000_000L;
+        for (int i = 0; i < 200 && System.nanoTime() < warmUntil; i++) {
             one(mode, http, raft, addrs, tag + "-warm-" + i, i);
         }
         long start = System.nanoTime();

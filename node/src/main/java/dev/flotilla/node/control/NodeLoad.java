@@ -1,0 +1,41 @@
+package dev.flotilla.node.control;
+
+import dev.flotilla.proto.DesiredState;
+import dev.flotilla.proto.ObservedState;
+import dev.flotilla.proto.VmRecord;
+
+import java.util.List;
+
+/** What a node already carries: the vcpu and memory held by the VMs assigned to it, and per tenant. */
+record NodeLoad(long vcpu, long memMb, long vmsOfTenant) {
+
+    static NodeLoad of(String nodeId, String tenant, String excludingJobId, List<VmRecord> assignments) {
+        long vcpu = 0, mem = 0, ofTenant = 0;
+        for (VmRecord vm : assignments) {
+            if (!vm.getNode().equals(nodeId) || vm.getId().equals(excludingJobId) || !holdsCapacity(vm)) {
+                continue;
+            }
+            vcpu += vm.getSpec().getResources().getVcpu();
+            mem += vm.getSpec().getResources().getMemMb();
+            // Warm VMs belong to no tenant yet; they must not push a tenant's own VMs around.
+            if (!vm.getWarm() && vm.getTenant().equals(tenant)) {
+                ofTenant++;
+            }
+        }
+        return new NodeLoad(vcpu, mem, ofTenant);
+    }
+
+    /**
+     * A VM holds its node's capacity while it is meant to run and has not finished: a VM desired
+     * stopped, or a job that ended, gives its room back even though its record still names the node.
+     * A crashed service still holds it, because the agent is about to restart it there.
+     */
+    static boolean holdsCapacity(VmRecord vm) {
+        if (vm.getNode().isEmpty() || vm.getDesired() == DesiredState.DESIRED_STOPPED) {
+            return false;
+        }
+        ObservedState o = vm.getObserved();
+        boolean ended = o == ObservedState.EXITED || o == ObservedState.FAILED;
+        return !(ended && Lifecycle.isJob(vm.getSpec().getLifecycle()));
+    }
+}
