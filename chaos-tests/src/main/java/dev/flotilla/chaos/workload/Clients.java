@@ -115,8 +115,12 @@ public final class Clients {
             long complete = recorder.now();
             recorder.record(client, node, set ? "set" : "register", key, kind, invoke, complete, a.outcome(),
                     a.outcome() == Outcome.OK ? a.read() : null, a.status(), a.error());
-            // Pace: one op per period on average, jittered so clients do not march in step.
+            // Pace: one op per period on average, jittered so clients do not march in step; a node that
+            // refuses connections (killed, restarting) is retried after a longer pause.
             nextAt += (long) (periodNanos * (0.5 + rnd.nextDouble()));
+            if (a.outcome() == Outcome.FAIL && a.status() == 0) {
+                nextAt = Math.max(nextAt, recorder.now() + 500_000_000L);
+            }
             long wait = nextAt - recorder.now();
             if (wait > 0) {
                 pace(wait);
