@@ -260,6 +260,7 @@ public final class ChaosRun {
         int c = FINAL_CLIENT;
         for (String node : cluster.nodeIds()) {
             NodeApi api = cluster.newApi(node, Duration.ofSeconds(10));
+            int unanswered = 0;
             for (String key : keys) {
                 long invoke = recorder.now();
                 NodeApi.Answer a = api.call(OpKind.READ, key);
@@ -267,6 +268,10 @@ public final class ChaosRun {
                         a.outcome() == Outcome.OK ? a.read() : null, a.status(), a.error());
                 if (a.outcome() != Outcome.OK) {
                     harnessErrors.add("final read of " + key + " on " + node + " got no answer: " + a.error());
+                    if (++unanswered == 3) {
+                        harnessErrors.add("gave up the final reads on " + node + " after 3 unanswered");
+                        break;
+                    }
                 }
             }
             c++;

@@ -77,20 +77,28 @@ public record Corruption() implements Fault {
         }
     }
 
-    /** Truncates the file's tail or flips bits in it; says exactly what was done. */
+    /**
+     * Truncates the tail of the file's written data or flips bits in it; says exactly what was done.
+     * Ratis preallocates segments (zero-filled), so "the tail" is the last non-zero byte, not the file's end.
+     */
     static String damage(Path file, Random rnd) {
         try (RandomAccessFile f = new RandomAccessFile(file.toFile(), "rw")) {
             long size = f.length();
+            long written = lastNonZero(f) + 1;
+            if (written <= 0) {
+                return "nothing written yet in " + file + " (" + size + " zero bytes): left undamaged";
+            }
             if (rnd.nextBoolean()) {
-                long cut = 1 + rnd.nextInt((int) Math.min(size, 512));
-                f.setLength(size - cut);
-                return String.format(Locale.ROOT, "truncated %d of %d bytes off the tail of %s", cut, size, file);
+                long cut = 1 + rnd.nextInt((int) Math.min(written, 512));
+                f.setLength(written - cut);
+                return String.format(Locale.ROOT, "truncated %d bytes off the %d written (file was %d) of %s",
+                        cut, written, size, file);
             }
             int flips = 1 + rnd.nextInt(3);
-            long window = Math.min(size, 4096);
+            long window = Math.min(written, 4096);
             StringBuilder where = new StringBuilder();
             for (int i = 0; i < flips; i++) {
-                long pos = size - 1 - rnd.nextInt((int) window);
+                long pos = written - 1 - rnd.nextInt((int) window);
                 int bit = rnd.nextInt(8);
                 f.seek(pos);
                 int b = f.read();
@@ -98,10 +106,29 @@ public record Corruption() implements Fault {
                 f.write(b ^ (1 << bit));
                 where.append(where.length() == 0 ? "" : ", ").append(pos).append('.').append(bit);
             }
-            return String.format(Locale.ROOT, "flipped %d bit(s) (byte.bit %s) in the last %d bytes of %s", flips,
-                    where, window, file);
+            return String.format(Locale.ROOT, "flipped %d bit(s) (byte.bit %s) in the last %d written bytes of %s",
+                    flips, where, window, file);
         } catch (IOException e) {
             throw new UncheckedIOException("cannot corrupt " + file + ": " + e.getMessage(), e);
         }
+    }
+
+    /** The offset of the last non-zero byte, or -1 when the file holds only zeros. */
+    static long lastNonZero(RandomAccessFile f) throws IOException {
+        byte[] buf = new byte[64 * 1024];
+        long end = f.length();
+        while (end > 0) {
+            int n = (int) Math.min(buf.length, end);
+            long start = end - n;
+            f.seek(start);
+            f.readFully(buf, 0, n);
+            for (int i = n - 1; i >= 0; i--) {
+                if (buf[i] != 0) {
+                    return start + i;
+                }
+            }
+            end = start;
+        }
+        return -1;
     }
 }
