@@ -20,6 +20,9 @@ packages=(
   nix-bin                   # nix-instantiate for the NixOS module checks
   curl
   jq
+  etcd-server               # the peer in scripts/bench-commit.sh
+  etcd-client
+  socat                     # the microvm test host's shutdown talks QMP through it, as microvm.nix does
   procps
 )
 

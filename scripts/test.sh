@@ -11,6 +11,9 @@ bash scripts/install-deps.sh
 echo "== maven: build and test every module"
 mvn -B -ntp verify
 
+echo "== the README's run command: bootstrap, kill, rerun, stop"
+bash scripts/smoke-bootstrap.sh
+
 if [[ -x scripts/check-nix.sh ]]; then
   echo "== nix: parse and evaluate the NixOS module"
   bash scripts/check-nix.sh

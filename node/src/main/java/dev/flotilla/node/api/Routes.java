@@ -385,10 +385,12 @@ public final class Routes {
 
     private CompletableFuture<Reply> admin(HttpMethod m, List<String> p, FullHttpRequest req) {
         int n = p.size();
+        // Read the body now: Netty releases the request's buffer once this handler returns.
+        JsonNode body = body(req, false);
         return CompletableFuture.supplyAsync(() -> {
             try {
                 if (n == 2 && "peers".equals(p.get(1)) && m.equals(HttpMethod.POST)) {
-                    JsonObject o = JsonObject.of(body(req, true), "", Set.of("id", "raft", "api", "transport"));
+                    JsonObject o = JsonObject.of(body, "", Set.of("id", "raft", "api", "transport"));
                     String id = o.string("id", "");
                     String address = o.string("raft", "");
                     if (id.isEmpty()) throw ApiError.badRequest("id", "id of the new peer is required");
@@ -400,7 +402,7 @@ public final class Routes {
                     return adminReply(raft.removePeer(RaftPeerId.valueOf(p.get(2))), "removed peer " + p.get(2));
                 }
                 if (n == 2 && "leader".equals(p.get(1)) && m.equals(HttpMethod.POST)) {
-                    JsonObject o = JsonObject.of(body(req, true), "", Set.of("id", "timeout_ms"));
+                    JsonObject o = JsonObject.of(body, "", Set.of("id", "timeout_ms"));
                     String id = o.string("id", "");
                     if (id.isEmpty()) throw ApiError.badRequest("id", "id of the peer to lead is required");
                     return adminReply(raft.transferLeader(RaftPeerId.valueOf(id), o.integer("timeout_ms", 10000, 100, 600000)),

@@ -260,7 +260,8 @@ public final class RaftNode implements AutoCloseable {
     }
 
     public RaftClientReply snapshot(long timeoutMs) throws IOException {
-        return client.getSnapshotManagementApi(selfId).create(timeoutMs);
+        // Forced: an operator asking for a snapshot gets one, whatever the automatic creation gap.
+        return client.getSnapshotManagementApi(selfId).create(true, timeoutMs);
     }
 
     public RaftClientReply pauseElection() throws IOException {

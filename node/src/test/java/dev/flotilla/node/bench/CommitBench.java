@@ -34,7 +34,9 @@ import org.apache.ratis.thirdparty.com.google.protobuf.ByteString;
  * Drives creates at a running cluster and prints ops/s and latency percentiles, through the HTTP API
  * or straight through a Raft client. Bounded by a duration and an op count. Run by scripts/bench-commit.sh.
  *
- * <p>Usage: CommitBench http|raft CLIENTS SECONDS MAX_OPS ADDR[,ADDR...]  (HTTP addresses or id=raft addresses)
+ * <p>The peer, etcd, is driven the same way: a put of the same JSON value through its v3 HTTP gateway.
+ *
+ * <p>Usage: CommitBench http|raft|etcd CLIENTS SECONDS MAX_OPS ADDR[,ADDR...]  (HTTP addresses or id=raft addresses)
  */
 public final class CommitBench {
     private static final String SPEC = "{\"runtime\":\"process\",\"cmd\":[\"sleep\",\"60\"]}";
@@ -94,6 +96,17 @@ public final class CommitBench {
 
     private static boolean one(String mode, HttpClient http, RaftClient raft, List<String> addrs, String id, int i) {
         try {
+            if ("etcd".equals(mode)) {
+                String addr = addrs.get(i % addrs.size());
+                java.util.Base64.Encoder b64 = java.util.Base64.getEncoder();
+                String key = b64.encodeToString(("/flotilla/vms/" + id).getBytes(java.nio.charset.StandardCharsets.UTF_8));
+                String value = b64.encodeToString(("{\"job_id\":\"" + id + "\",\"spec\":" + SPEC + "}").getBytes(java.nio.charset.StandardCharsets.UTF_8));
+                HttpRequest req = HttpRequest.newBuilder(URI.create("http://" + addr + "/v3/kv/put"))
+                        .timeout(Duration.ofSeconds(30))
+                        .POST(HttpRequest.BodyPublishers.ofString("{\"key\":\"" + key + "\",\"value\":\"" + value + "\"}"))
+                        .build();
+                return http.send(req, HttpResponse.BodyHandlers.discarding()).statusCode() == 200;
+            }
             if ("http".equals(mode)) {
                 String addr = addrs.get(i % addrs.size());
                 HttpRequest req = HttpRequest.newBuilder(URI.create("http://" + addr + "/vms"))

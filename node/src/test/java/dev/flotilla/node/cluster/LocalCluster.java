@@ -77,6 +77,15 @@ public final class LocalCluster implements AutoCloseable {
         }
     }
 
+    /** Adds a node that starts with an empty group (join: true), to be added by a configuration change. */
+    public Member addJoiningMember() throws IOException {
+        Member m = new Member("n" + (members.size() + 1), freePort(), freePort(), freePort(), root.resolve("n" + (members.size() + 1)));
+        members.add(m);
+        writeConfig(m);
+        Files.writeString(m.dir.resolve("node.yaml"), Files.readString(m.dir.resolve("node.yaml")) + "join: true\n");
+        return m;
+    }
+
     private void writeConfig(Member m) throws IOException {
         Files.createDirectories(m.dir);
         StringBuilder y = new StringBuilder();
