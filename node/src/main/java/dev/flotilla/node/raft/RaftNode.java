@@ -245,8 +245,10 @@ public final class RaftNode implements AutoCloseable {
         RaftPeerId leader = division().getInfo().getLeaderId();
         if (leader == null) throw new IOException("no leader is known right now; retry once GET /health shows one");
         org.apache.ratis.protocol.GroupInfoReply info = client.getGroupManagementApi(leader).info(GROUP_ID);
+        // Ratis 3.2 leaves the configuration proto out of the reply; the group it sends is built from the
+        // leader's current configuration.
         return info.getConf().map(c -> org.apache.ratis.util.ProtoUtils.toRaftPeers(c.getPeersList()))
-                .orElseThrow(() -> new IOException("the leader " + leader + " did not report its configuration; retry"));
+                .orElseGet(() -> List.copyOf(info.getGroup().getPeers()));
     }
 
     /** Adds a peer by a configuration change; the new peer must already be running with join: true. */
