@@ -16,6 +16,7 @@ etcd_pids=()
 stop_all() {
   scripts/bootstrap-cluster.sh --stop >/dev/null 2>&1 || true
   for p in "${etcd_pids[@]}"; do kill "$p" 2>/dev/null || true; done
+  for p in "${etcd_pids[@]}"; do wait "$p" 2>/dev/null || true; done
   rm -rf "$run_dir"
 }
 trap stop_all EXIT

@@ -11,6 +11,10 @@ bash scripts/install-deps.sh
 echo "== maven: build and test every module"
 mvn -B -ntp verify
 
+echo "== chaos: a short run under every kind of fault, and the negative control (needs root)"
+mvn -B -ntp -pl chaos-tests test -Dchaos.groups=cluster -Dchaos.excludedGroups=none \
+  -Dtest='ShortChaosIT,NegativeControlIT' -Dsurefire.failIfNoSpecifiedTests=false
+
 echo "== the README's run command: bootstrap, kill, rerun, stop"
 bash scripts/smoke-bootstrap.sh
 
