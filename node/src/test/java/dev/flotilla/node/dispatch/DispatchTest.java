@@ -1,5 +1,7 @@
 package dev.flotilla.node.dispatch;
 
+import dev.flotilla.node.cluster.Cli;
+
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;

@@ -1,5 +1,7 @@
-package dev.flotilla.node.dispatch;
+package dev.flotilla.node.cluster;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.flotilla.node.cli.Flotilla;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
@@ -9,18 +11,29 @@ import java.util.List;
 import picocli.CommandLine;
 
 /** Runs the real `flotilla` CLI in this JVM against given servers, capturing its output and exit code. */
-final class Cli {
+public final class Cli {
+    private static final ObjectMapper JSON = new ObjectMapper();
+
     private Cli() {}
 
     /** What one CLI run printed and returned. */
-    record Run(int code, String out, String err) {
+    public record Run(int code, String out, String err) {
+        /** The output as JSON, for commands run with --json. */
+        public JsonNode json() {
+            try {
+                return JSON.readTree(out);
+            } catch (Exception e) {
+                throw new AssertionError("not JSON: " + this, e);
+            }
+        }
+
         @Override
         public String toString() {
             return "exit " + code + "\n--- stdout:\n" + out + "--- stderr:\n" + err;
         }
     }
 
-    static synchronized Run run(List<String> servers, String... args) {
+    public static synchronized Run run(List<String> servers, String... args) {
         List<String> all = new ArrayList<>(List.of(args));
         for (String s : servers) {
             all.add("--server");
