@@ -47,7 +47,5 @@ public final class Logging {
         ctx.getLogger("org.apache.ratis").setLevel(Level.WARN);
         ctx.getLogger("io.netty").setLevel(Level.WARN);
         ctx.getLogger("org.apache.ratis.thirdparty").setLevel(Level.ERROR);
-        // The client logs every retried NotLeader redirect as ERROR; real failures reach the API's reply.
-        ctx.getLogger("org.apache.ratis.client.impl.OrderedAsync").setLevel(Level.OFF);
     }
 }

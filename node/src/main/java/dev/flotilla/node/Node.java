@@ -35,7 +35,6 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
-import java.util.UUID;
 import java.util.concurrent.TimeUnit;
 import java.util.TreeMap;
 import java.util.concurrent.CountDownLatch;
@@ -193,8 +192,7 @@ public final class Node implements AutoCloseable {
             int changed = 0;
             for (DesiredPlan.Step s : DesiredPlan.plan(((DesiredFile.Parsed.Ok) parsed).entries(), current, false)) {
                 if (s.kind() == DesiredPlan.Kind.UNCHANGED) continue;
-                Command c = Command.newBuilder().setRequestId(UUID.randomUUID().toString()).setStampedMs(System.currentTimeMillis())
-                        .setOriginNode(config.nodeId)
+                Command c = raft.command()
                         .setUpsertVm(UpsertVm.newBuilder().setJobId(s.jobId()).setTenant(s.tenant()).setSpec(s.entry().spec()))
                         .build();
                 CommandResult res = raft.submit(c).get(30, TimeUnit.SECONDS);

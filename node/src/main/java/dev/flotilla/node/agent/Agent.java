@@ -24,7 +24,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
-import java.util.UUID;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
@@ -373,10 +372,7 @@ public final class Agent implements AutoCloseable {
         Sent sent = new Sent(h.jobId, h.epoch, state, exitCode);
         if (sent.equals(h.lastSent)) return;
         h.lastSent = sent;
-        Command c = Command.newBuilder()
-                .setRequestId(UUID.randomUUID().toString())
-                .setStampedMs(System.currentTimeMillis())
-                .setOriginNode(selfId)
+        Command c = raft.command()
                 .setReportStatus(ReportStatus.newBuilder().setJobId(sent.jobId()).setEpoch(sent.epoch())
                         .setObserved(state).setReason(reason.length() > 2000 ? reason.substring(0, 2000) : reason)
                         .setExitCode(exitCode))

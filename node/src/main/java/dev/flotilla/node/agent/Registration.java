@@ -45,8 +45,7 @@ public final class Registration {
                     boolean drained = raft.query(Query.newBuilder().setListNodes(ListNodes.getDefaultInstance()).build())
                             .get(30, TimeUnit.SECONDS).getNodesList().stream()
                             .anyMatch(n -> n.getId().equals(node.getId()) && n.getDrained());
-                    Command c = Command.newBuilder().setRequestId(requestId).setStampedMs(System.currentTimeMillis())
-                            .setOriginNode(node.getId())
+                    Command c = raft.command(requestId)
                             .setRegisterNode(RegisterNode.newBuilder().setNode(node.toBuilder().setDrained(drained))).build();
                     CommandResult r = raft.submit(c).get(30, TimeUnit.SECONDS);
                     if (r.hasRejection()) {

@@ -238,10 +238,7 @@ public final class Routes {
     }
 
     private Command.Builder command(FullHttpRequest req) {
-        return Command.newBuilder()
-                .setRequestId(requestId(req))
-                .setStampedMs(System.currentTimeMillis())
-                .setOriginNode(nodeId);
+        return raft.command(requestId(req));
     }
 
     private CompletableFuture<Reply> upsert(FullHttpRequest req) {
@@ -282,10 +279,7 @@ public final class Routes {
             }
             Optional<VmRecord> warm = WarmPoolPlan.claim(hash, local.getVmsList());
             if (warm.isEmpty()) return CompletableFuture.completedFuture(Optional.<Reply>empty());
-            Command c = Command.newBuilder()
-                    .setRequestId(requestId(req) + "/claim")
-                    .setStampedMs(System.currentTimeMillis())
-                    .setOriginNode(nodeId)
+            Command c = raft.command(requestId(req) + "/claim")
                     .setClaimWarm(ClaimWarm.newBuilder().setJobId(jobId).setTenant(tenant).setSpec(spec)
                             .setWarmVmId(warm.get().getId()))
                     .build();

@@ -17,7 +17,6 @@ import java.util.HashMap;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
-import java.util.UUID;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -132,10 +131,7 @@ public final class Controller implements AutoCloseable {
     }
 
     private boolean commit(ControlPlan.Action a) throws InterruptedException {
-        Command.Builder c = Command.newBuilder()
-                .setRequestId(UUID.randomUUID().toString())
-                .setStampedMs(System.currentTimeMillis())
-                .setOriginNode(selfId);
+        Command.Builder c = raft.command();
         if (a instanceof ControlPlan.Action.MarkNode m) {
             LOG.info("node {} is {}: {}", m.nodeId(), m.state() == dev.flotilla.proto.NodeState.NODE_DOWN ? "down" : "up", m.reason());
             c.setSetNodeState(SetNodeState.newBuilder().setNodeId(m.nodeId()).setState(m.state()));
@@ -169,8 +165,7 @@ public final class Controller implements AutoCloseable {
             warmUnsupported = true;
             LOG.error("warm pools are off: the applied rules ignore UpsertVm.warm, so VM {} came back as an ordinary VM"
                     + " and is deleted again; update every node to a version that knows warm VMs", id);
-            send(Command.newBuilder().setRequestId(UUID.randomUUID().toString()).setStampedMs(System.currentTimeMillis())
-                    .setOriginNode(selfId).setDeleteVm(DeleteVm.newBuilder().setJobId(id)).build(), w);
+            send(raft.command().setDeleteVm(DeleteVm.newBuilder().setJobId(id)).build(), w);
             return true;
         }
         LOG.info("warm VM {} created for spec hash {}", id, w.specHash());

@@ -139,6 +139,22 @@ public final class RaftNode implements AutoCloseable {
                 .build();
     }
 
+    /**
+     * A command stamped as it enters the log from this node: its request id, the wall time here, and
+     * this node as its origin (DESIGN rule 1: apply reads time from the entry, never from a clock).
+     */
+    public Command.Builder command(String requestId) {
+        return Command.newBuilder()
+                .setRequestId(requestId)
+                .setStampedMs(System.currentTimeMillis())
+                .setOriginNode(selfId.toString());
+    }
+
+    /** The same, with a fresh request id. */
+    public Command.Builder command() {
+        return command(UUID.randomUUID().toString());
+    }
+
     /** Sends a command through the log; completes with its result once committed and applied. */
     public CompletableFuture<CommandResult> submit(Command command) {
         Message m = Message.valueOf(ByteString.copyFrom(command.toByteArray()));
