@@ -61,14 +61,15 @@ public final class ControlPlan {
         // puts more on a node than it holds.
         Map<String, VmRecord> work = new LinkedHashMap<>();
         vms.stream().sorted(Comparator.comparing(VmRecord::getId)).forEach(v -> work.put(v.getId(), v));
+        Loads loads = Loads.of(vms);
 
         Rescheduling.Plan moves = Rescheduling.plan(List.copyOf(work.values()), effectiveNodes);
         for (Rescheduling.Move m : moves.moves()) {
             VmRecord vm = work.get(m.jobId());
-            Decision d = Placement.place(vm, effectiveNodes, List.copyOf(work.values()));
+            Decision d = Placement.place(vm, effectiveNodes, loads);
             if (d instanceof Decision.Place p) {
                 out.add(new Action.Place(vm.getId(), p.nodeId(), m.reason()));
-                work.put(vm.getId(), placed(vm, p.nodeId()));
+                work.put(vm.getId(), placed(vm, p.nodeId(), loads));
             }
             // No room elsewhere: it stays where it is, and is tried again on the next pass.
         }
@@ -81,10 +82,10 @@ public final class ControlPlan {
         }
         for (VmRecord vm : List.copyOf(work.values())) {
             if (!vm.getNode().isEmpty() || vm.getDesired() != DesiredState.DESIRED_RUNNING) continue;
-            Decision d = Placement.place(vm, effectiveNodes, List.copyOf(work.values()));
+            Decision d = Placement.place(vm, effectiveNodes, loads);
             if (d instanceof Decision.Place p) {
                 out.add(new Action.Place(vm.getId(), p.nodeId(), "unplaced"));
-                work.put(vm.getId(), placed(vm, p.nodeId()));
+                work.put(vm.getId(), placed(vm, p.nodeId(), loads));
             } else if (d instanceof Decision.Unplaceable u) {
                 String reason = NOT_PLACED + u.reason();
                 // Once per distinct reason: the loop runs often, the log must not fill with the same words.
@@ -103,7 +104,11 @@ public final class ControlPlan {
         return List.copyOf(out);
     }
 
-    private static VmRecord placed(VmRecord vm, String nodeId) {
-        return vm.toBuilder().setNode(nodeId).setObserved(ObservedState.PENDING).build();
+    /** The VM as it will be once placed on {@code nodeId}, with the pass's tally moved along. */
+    private static VmRecord placed(VmRecord vm, String nodeId, Loads loads) {
+        VmRecord moved = vm.toBuilder().setNode(nodeId).setObserved(ObservedState.PENDING).build();
+        loads.remove(vm);
+        loads.add(moved);
+        return moved;
     }
 }

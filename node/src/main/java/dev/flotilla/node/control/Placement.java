@@ -25,13 +25,18 @@ public final class Placement {
      * Among those: fewest VMs of the same tenant first (spread), then the least loaded, then node id.
      */
     public static Decision place(VmRecord vm, List<NodeRecord> nodes, List<VmRecord> currentAssignments) {
+        return place(vm, nodes, Loads.of(currentAssignments));
+    }
+
+    /** {@link #place(VmRecord, List, List)} with the assignments already tallied, for a pass placing many. */
+    static Decision place(VmRecord vm, List<NodeRecord> nodes, Loads loads) {
         VmSpec spec = vm.getSpec();
         List<Candidate> fit = new ArrayList<>();
         List<String> rejected = new ArrayList<>();
         List<NodeRecord> byId = new ArrayList<>(nodes);
         byId.sort(Comparator.comparing(NodeRecord::getId));
         for (NodeRecord node : byId) {
-            NodeLoad load = NodeLoad.of(node.getId(), vm.getTenant(), vm.getId(), currentAssignments);
+            NodeLoad load = loads.on(node.getId(), vm);
             Optional<String> why = rejection(spec, node, load);
             if (why.isPresent()) {
                 rejected.add(node.getId() + ": " + why.get());
