@@ -78,6 +78,7 @@ final class VmCommand {
         @Option(names = "--kernel") String kernel;
         @Option(names = "--rootfs") String rootfs;
         @Option(names = "--expected-version", description = "Apply only if the VM's version is this (0: only if it does not exist).") Long expectedVersion;
+        @Option(names = "--stopped", description = "Record the VM desired stopped: nothing runs until 'flotilla vm start'.") boolean stopped;
 
         @Override
         public Integer call() throws IOException {
@@ -94,6 +95,7 @@ final class VmCommand {
             if (jobId != null) req.put("job_id", jobId);
             if (tenant != null) req.put("tenant", tenant);
             if (expectedVersion != null) req.put("expected_version", expectedVersion);
+            if (stopped) req.put("desired", "stopped");
             if (runtime != null) spec.put("runtime", runtime);
             if (!cmd.isEmpty()) {
                 ArrayNode a = spec.putArray("cmd");
