@@ -72,6 +72,16 @@ class CliTest {
             assertEquals(0, remove.code(), remove.out() + remove.err());
             Eventually.await("three members", Duration.ofSeconds(60),
                     () -> Cli.run(all, "cluster", "members", "--json").json().size() == 3);
+            // Regression (chaos finding 3): asked of the removed node itself, whose own view still lists it,
+            // add-peer must be judged from the leader's group, not answered 409 "already a member".
+            Cli.Run back = Cli.run(List.of(n4.apiAddress()), "cluster", "add-peer", n4.id, "127.0.0.1:" + n4.raft);
+            assertEquals(0, back.code(), "add-peer right after remove-peer: " + back.out() + back.err());
+            Eventually.await("four members again", Duration.ofSeconds(60),
+                    () -> Cli.run(all, "cluster", "members", "--json").json().size() == 4);
+            Cli.Run removeAgain = Cli.run(all, "cluster", "remove-peer", n4.id);
+            assertEquals(0, removeAgain.code(), removeAgain.out() + removeAgain.err());
+            Eventually.await("three members", Duration.ofSeconds(60),
+                    () -> Cli.run(all, "cluster", "members", "--json").json().size() == 3);
 
             // snapshot on one node
             Cli.Run snap = Cli.run(List.of(cluster.member(target).apiAddress()), "cluster", "snapshot", "--json");
