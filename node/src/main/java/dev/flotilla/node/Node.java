@@ -19,11 +19,13 @@ import dev.flotilla.node.metrics.NodeMetrics;
 import dev.flotilla.node.raft.RaftNode;
 import dev.flotilla.proto.Command;
 import dev.flotilla.proto.CommandResult;
+import dev.flotilla.proto.DesiredState;
 import dev.flotilla.proto.Label;
 import dev.flotilla.proto.ListVms;
 import dev.flotilla.proto.Query;
 import dev.flotilla.proto.QueryResult;
 import dev.flotilla.proto.UpsertVm;
+import dev.flotilla.proto.VmRecord;
 import dev.flotilla.proto.NodeRecord;
 import dev.flotilla.proto.Resources;
 import dev.flotilla.statemachine.RegistryListener;
@@ -80,10 +82,16 @@ public final class Node implements AutoCloseable {
                     metrics.rejected(result.getRejection().getCode().name().toLowerCase(java.util.Locale.ROOT));
                     return;
                 }
+                // Nudges only where there is work: each pass reads the whole registry, so a burst of
+                // creates must not become a burst of full reads on every node (the timed passes catch the rest).
+                VmRecord vm = result.getVm();
                 switch (command.getKindCase()) {
-                    case ASSIGN, UPSERT_VM, START_VM, STOP_VM, DELETE_VM, CLAIM_WARM -> {
-                        agent.nudge();
-                        if (command.getKindCase() != Command.KindCase.ASSIGN) controller.nudge();
+                    case ASSIGN -> agent.nudge(); // also the node a VM moved away from
+                    case UPSERT_VM, START_VM, STOP_VM, DELETE_VM, CLAIM_WARM -> {
+                        if (vm.getNode().equals(config.nodeId)) agent.nudge();
+                        boolean waitsForPlacement = vm.getNode().isEmpty() && vm.getDesired() == DesiredState.DESIRED_RUNNING;
+                        if (command.getKindCase() != Command.KindCase.UPSERT_VM || waitsForPlacement
+                                || vm.getSpec().hasWarmPool()) controller.nudge();
                     }
                     case REGISTER_NODE, SET_NODE_STATE, REPORT_STATUS -> controller.nudge();
                     default -> { }

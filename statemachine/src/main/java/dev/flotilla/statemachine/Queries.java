@@ -1,5 +1,6 @@
 package dev.flotilla.statemachine;
 
+import dev.flotilla.proto.ListVms;
 import dev.flotilla.proto.Query;
 import dev.flotilla.proto.QueryResult;
 
@@ -17,8 +18,10 @@ public final class Queries {
                 store.vm(id).ifPresentOrElse(out::addVms, () -> out.setRejection(
                         Reject.notFound("job_id", "no VM with job id '" + Ids.printable(id) + "'; list VMs to see the ids")));
             }
-            case LIST_VMS -> out.addAllVms(query.getListVms().getWarmOnly() ? store.listWarmVms()
-                    : store.listVms(query.getListVms().getTenant()));
+            case LIST_VMS -> {
+                ListVms q = query.getListVms();
+                out.addAllVms(q.getWarmOnly() ? store.listWarmVms() : store.listVms(q.getTenant(), q.getNode()));
+            }
             case LIST_NODES -> out.addAllNodes(store.listNodes());
             case GET_DIGEST -> {
                 StateDigest d = store.digest();

@@ -297,11 +297,17 @@ public final class RegistryStore implements RegistryState, AutoCloseable {
 
     /** All VMs in job id order, or only a tenant's when {@code tenant} is not empty. */
     public List<VmRecord> listVms(String tenant) {
+        return listVms(tenant, "");
+    }
+
+    /** VMs in job id order, only a tenant's and only those on a node when these are not empty. */
+    public List<VmRecord> listVms(String tenant, String node) {
         List<VmRecord> out = new ArrayList<>();
         try (RocksIterator it = db.newIterator(vms)) {
             for (it.seekToFirst(); it.isValid(); it.next()) {
                 VmRecord vm = parse(it.value(), VmRecord::parseFrom);
-                if (tenant == null || tenant.isEmpty() || vm.getTenant().equals(tenant)) {
+                if ((tenant == null || tenant.isEmpty() || vm.getTenant().equals(tenant))
+                        && (node == null || node.isEmpty() || vm.getNode().equals(node))) {
                     out.add(vm);
                 }
             }

@@ -403,6 +403,19 @@ class RulesTest {
     }
 
     @Test
+    void vmsCanBeListedByNode() throws IOException {
+        reg.apply(registerNode("n1"));
+        reg.apply(registerNode("n2"));
+        reg.apply(upsert("a", process()));
+        reg.apply(upsert("b", process()));
+        reg.apply(upsert("c", process()));
+        reg.apply(assign("a", "n1"));
+        reg.apply(assign("b", "n2"));
+        assertEquals(List.of("a"), reg.store.listVms("", "n1").stream().map(VmRecord::getId).toList());
+        assertEquals(List.of("a", "b", "c"), reg.store.listVms("", "").stream().map(VmRecord::getId).toList());
+    }
+
+    @Test
     void theWarmListIsRebuiltWhenTheStoreOpens() throws IOException {
         Command createWarm = upsert("warm-2", process());
         reg.apply(createWarm.toBuilder().setUpsertVm(createWarm.getUpsertVm().toBuilder().setWarm(true)).build());

@@ -140,7 +140,7 @@ public final class Agent implements AutoCloseable {
     private void pass() {
         QueryResult r;
         try {
-            r = raft.queryLocalStale(Query.newBuilder().setListVms(ListVms.getDefaultInstance()).build())
+            r = raft.queryLocalStale(Query.newBuilder().setListVms(ListVms.newBuilder().setNode(selfId)).build())
                     .get(REPORT_TIMEOUT_MS, TimeUnit.MILLISECONDS);
         } catch (Exception e) {
             LOG.warn("agent cannot read the local registry: {}", e.toString());
@@ -148,7 +148,7 @@ public final class Agent implements AutoCloseable {
         }
         Map<String, VmRecord> mine = new TreeMap<>();
         for (VmRecord vm : r.getVmsList()) {
-            if (vm.getNode().equals(selfId)) mine.put(machine(vm), vm);
+            mine.put(machine(vm), vm);
         }
         if (!adopted) {
             removeStrays(mine);
