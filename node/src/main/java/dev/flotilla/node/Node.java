@@ -5,6 +5,7 @@ import dev.flotilla.node.agent.Registration;
 import dev.flotilla.node.api.HttpApi;
 import dev.flotilla.node.backend.Backend;
 import dev.flotilla.node.backend.BackendException;
+import dev.flotilla.node.backend.lua.LuaHost;
 import dev.flotilla.node.backend.libvirt.DomainXml;
 import dev.flotilla.node.backend.libvirt.LibvirtBackend;
 import dev.flotilla.node.backend.microvm.MicrovmBackend;
@@ -56,6 +57,7 @@ public final class Node implements AutoCloseable {
     private HttpApi api;
     private Agent agent;
     private Controller controller;
+    private LuaHost lua;
     private Thread registrar;
     private final CountDownLatch stopped = new CountDownLatch(1);
 
@@ -69,6 +71,11 @@ public final class Node implements AutoCloseable {
 
     public void start() throws IOException, InterruptedException {
         Files.createDirectories(config.dataPath());
+        if (config.backends.contains("lua")) {
+            lua = new LuaHost(config, raft);
+            lua.start();
+            lua.register(metrics);
+        }
         agent = new Agent(config.nodeId, raft, backends(), RestartPolicy.standard(), Duration.ofMillis(500),
                 config.dataPath().resolve("agent").resolve("machines"));
         controller = new Controller(raft, config.nodeId, config.nodeDownAfterMs, config.controlIntervalMs);
@@ -79,6 +86,12 @@ public final class Node implements AutoCloseable {
                 if (result.hasRejection()) {
                     metrics.rejected(result.getRejection().getCode().name().toLowerCase(java.util.Locale.ROOT));
                     return;
+                }
+                if (lua != null) {
+                    switch (command.getKindCase()) {
+                        case ASSIGN, UPSERT_VM, DELETE_VM, CLAIM_WARM, REGISTER_NODE -> lua.nudge();
+                        default -> { }
+                    }
                 }
                 switch (command.getKindCase()) {
                     case ASSIGN, UPSERT_VM, START_VM, STOP_VM, DELETE_VM, CLAIM_WARM -> {
@@ -105,6 +118,7 @@ public final class Node implements AutoCloseable {
 
             @Override
             public void onReloaded(long appliedIndex) {
+                if (lua != null) lua.nudge();
                 agent.nudge();
                 controller.nudge();
             }
@@ -143,6 +157,9 @@ public final class Node implements AutoCloseable {
                     } catch (BackendException e) {
                         LOG.error("backend libvirt is listed but unusable, this node will not offer it: {}", e.getMessage());
                     }
+                }
+                case "lua" -> {
+                    if (lua != null) out.put(name, lua.backend());
                 }
                 default -> LOG.warn("backend '{}' is listed in backends but this node cannot run it yet; not offered", name);
             }
@@ -218,6 +235,7 @@ public final class Node implements AutoCloseable {
         if (registrar != null) registrar.interrupt();
         if (controller != null) controller.close();
         if (agent != null) agent.close();
+        if (lua != null) lua.close();
         if (api != null) api.close();
         try {
             raft.close();
