@@ -129,7 +129,8 @@ public final class Node implements AutoCloseable {
         metrics.gauge("flotilla_raft_applied_index", "Last applied log index", () -> raft.view().appliedIndex());
         metrics.gauge("flotilla_raft_is_leader", "1 while this node leads", () -> raft.view().isLeader() ? 1 : 0);
         metrics.gauge("flotilla_agent_supervised_vms", "VMs this node's agent keeps running", () -> agent.supervised());
-        api = new HttpApi(HostPort.parse(config.apiAddress), new Routes(raft, metrics, config.nodeId), config.maxBodyBytes);
+        api = new HttpApi(HostPort.parse(config.apiAddress), new Routes(raft, metrics, config.nodeId)
+                .withSim(new dev.flotilla.node.api.SimInspect(raft, config.nodeId, lua)), config.maxBodyBytes);
         api.start();
         LOG.info("node {} started: api http://{}, raft {}, data {}, {} peer(s){}", config.nodeId, config.apiAddress,
                 config.raftAddress, config.dataPath().toAbsolutePath(), config.peers.size(),

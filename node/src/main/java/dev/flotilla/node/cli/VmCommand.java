@@ -22,7 +22,7 @@ import picocli.CommandLine.Parameters;
 @Command(name = "vm", mixinStandardHelpOptions = true,
         description = "Manage VMs. Every command works against any node; writes go through the leader.",
         subcommands = {VmCommand.Create.class, VmCommand.ListVms.class, VmCommand.Get.class,
-                VmCommand.Start.class, VmCommand.Stop.class, VmCommand.Delete.class})
+                VmCommand.Start.class, VmCommand.Stop.class, VmCommand.Delete.class, VmCommand.Logs.class})
 final class VmCommand {
     private static final ObjectMapper JSON = new ObjectMapper();
 
@@ -216,6 +216,57 @@ final class VmCommand {
                 return 0;
             } catch (ApiClient.Unreachable e) {
                 return Output.unreachable(e);
+            }
+        }
+    }
+
+    @Command(name = "logs", mixinStandardHelpOptions = true,
+            description = "Show a lua VM's log lines (kept in the memory of the node running it; any node fetches them).")
+    static final class Logs implements Callable<Integer> {
+        @Mixin ServerOptions server;
+        @Parameters(paramLabel = "ID") String id;
+        @Option(names = {"-f", "--follow"}, description = "Keep printing new lines as the VM logs them (Ctrl-C to stop).") boolean follow;
+        @Option(names = "--for", paramLabel = "SECONDS", description = "With --follow: stop after this many seconds (default: until interrupted).") Long forSeconds;
+
+        @Override
+        public Integer call() throws InterruptedException {
+            long after = 0;
+            long deadline = forSeconds == null ? Long.MAX_VALUE : System.nanoTime() + forSeconds * 1_000_000_000L;
+            String node = null;
+            while (true) {
+                ApiClient.Answer a;
+                try {
+                    a = server.client().get(path(id) + "/logs?after=" + after);
+                } catch (ApiClient.Unreachable e) {
+                    return Output.unreachable(e);
+                }
+                if (a.ok()) {
+                    long next = a.body().path("next").asLong();
+                    String host = a.body().path("node").asText();
+                    if (next < after || (node != null && !node.equals(host))) {
+                        // The VM restarted (here or on another node): its numbering starts again.
+                        if (!server.json) System.out.println("-- VM " + id + " restarted on node " + host + "; its log starts again --");
+                        after = 0;
+                        node = host;
+                        continue;
+                    }
+                    node = host;
+                    if (server.json) {
+                        if (!follow) {
+                            Output.json(a.body());
+                            return 0;
+                        }
+                        for (JsonNode l : a.body().path("lines")) System.out.println(JSON.createObjectNode().put("node", host).put("line", l.asText()));
+                    } else {
+                        for (JsonNode l : a.body().path("lines")) System.out.println(l.asText());
+                    }
+                    System.out.flush();
+                    after = next;
+                } else if (!follow || a.status() != 404) {
+                    return Output.refused(a, server.json);
+                }
+                if (!follow || System.nanoTime() > deadline) return 0;
+                Thread.sleep(500); // the polling interval of --follow
             }
         }
     }

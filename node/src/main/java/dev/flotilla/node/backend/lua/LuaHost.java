@@ -37,7 +37,7 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * that makes files durable, and the feed that keeps the router's table and the transport's peers in
  * step with the replicated VMs and nodes. Started with the node and closed with it.
  */
-public final class LuaHost implements AutoCloseable {
+public final class LuaHost implements AutoCloseable, dev.flotilla.node.api.SimInspect.Local {
     private static final Logger LOG = LoggerFactory.getLogger(LuaHost.class);
     private static final long READ_TIMEOUT_MS = 10_000;
     private static final int TRANSPORT_QUEUE = 100_000;
@@ -138,11 +138,13 @@ public final class LuaHost implements AutoCloseable {
     }
 
     /** This node's view of a lua VM it runs, or empty when it does not run it. */
+    @Override
     public CompletableFuture<Optional<SimVmStatus>> status(String machine) {
         return runtime.status(machine);
     }
 
     /** Log lines of a VM this node runs, numbered after {@code after}. */
+    @Override
     public CompletableFuture<Optional<SimRuntime.LogPage>> logs(String machine, long after) {
         return runtime.logsSince(machine, after);
     }
@@ -152,34 +154,34 @@ public final class LuaHost implements AutoCloseable {
         m.gauge("flotilla_sim_tick", "Current tick of the simulated-VM runtime", () -> runtime.tick());
         m.gauge("flotilla_sim_vms", "Simulated VMs held by this node", () -> runtime.stats().vms());
         m.gauge("flotilla_sim_runnable_vms", "Simulated VMs runnable in the last tick", () -> runtime.stats().runnable());
-        m.gauge("flotilla_sim_late_ticks_total", "Ticks that started more than half a period late", () -> runtime.stats().lateTicks());
-        m.gauge("flotilla_sim_overruns_total", "Ticks whose work took longer than one period", () -> runtime.stats().overruns());
+        m.counter("flotilla_sim_late_ticks", "Ticks that started more than half a period late", () -> runtime.stats().lateTicks());
+        m.counter("flotilla_sim_overruns", "Ticks whose work took longer than one period", () -> runtime.stats().overruns());
         m.gauge("flotilla_sim_max_tick_seconds", "Longest tick's work so far", () -> runtime.stats().maxTickNanos() / 1e9);
-        m.gauge("flotilla_sim_handler_calls_total", "Lua handler calls", () -> runtime.stats().handlerCalls());
-        m.gauge("flotilla_sim_packets_sent_total", "Packets sent by simulated VMs on this node", () -> runtime.stats().packetsSent());
-        m.gauge("flotilla_router_delivered_total", "Packets the router delivered on this node", () -> router.stats().delivered());
-        m.gauge("flotilla_router_cross_node_total", "Packets the router sent to another node", () -> router.stats().crossNode());
+        m.counter("flotilla_sim_handler_calls", "Lua handler calls", () -> runtime.stats().handlerCalls());
+        m.counter("flotilla_sim_packets_sent", "Packets sent by simulated VMs on this node", () -> runtime.stats().packetsSent());
+        m.counter("flotilla_router_delivered", "Packets the router delivered on this node", () -> router.stats().delivered());
+        m.counter("flotilla_router_cross_node", "Packets the router sent to another node", () -> router.stats().crossNode());
         for (dev.flotilla.node.net.DropReason r : dev.flotilla.node.net.DropReason.values()) {
             String name = r.name().toLowerCase(java.util.Locale.ROOT);
-            m.gauge("flotilla_router_dropped_" + name + "_total", "Packets dropped by the router: " + r.name(),
+            m.counter("flotilla_router_dropped_" + name + "", "Packets dropped by the router: " + r.name(),
                     () -> router.stats().drops().getOrDefault(r, 0L));
         }
-        m.gauge("flotilla_transport_sent_total", "Packets sent to other nodes", () -> transport.stats().sent());
-        m.gauge("flotilla_transport_received_total", "Packets received from other nodes", () -> transport.stats().received());
-        m.gauge("flotilla_transport_connects_total", "Connections made to peer nodes", () -> transport.stats().connects());
+        m.counter("flotilla_transport_sent", "Packets sent to other nodes", () -> transport.stats().sent());
+        m.counter("flotilla_transport_received", "Packets received from other nodes", () -> transport.stats().received());
+        m.counter("flotilla_transport_connects", "Connections made to peer nodes", () -> transport.stats().connects());
         for (PacketTransport.Drop d : PacketTransport.Drop.values()) {
             String name = d.name().toLowerCase(java.util.Locale.ROOT);
-            m.gauge("flotilla_transport_dropped_" + name + "_total", "Packets the transport dropped: " + d.name(),
+            m.counter("flotilla_transport_dropped_" + name + "", "Packets the transport dropped: " + d.name(),
                     () -> transport.stats().drops().getOrDefault(d, 0L));
         }
-        m.gauge("flotilla_sim_fs_bytes_total", "Bytes of file changes handed out for replication", () -> runtime.stats().fsBytesOut());
-        m.gauge("flotilla_sim_fs_batches_total", "Batches of file changes handed out", () -> runtime.stats().fsBatches());
-        m.gauge("flotilla_sim_fs_coalesced_total", "File writes coalesced away before replication", () -> runtime.stats().fsCoalescedWrites());
-        m.gauge("flotilla_sim_fs_throttled_total", "Times a VM's file changes waited for a later flush (rate bound)", () -> runtime.stats().fsThrottled());
-        m.gauge("flotilla_sim_fs_deltas_committed_total", "FsDelta commands committed", () -> replicator.stats().committed());
-        m.gauge("flotilla_sim_fs_delta_bytes_committed_total", "Bytes of file changes committed", () -> replicator.stats().committedBytes());
-        m.gauge("flotilla_sim_fs_deltas_refused_total", "FsDelta commands the rules refused (stale epoch, quota)", () -> replicator.stats().refused());
-        m.gauge("flotilla_sim_fs_deltas_retried_total", "FsDelta commands retried after the log could not take them", () -> replicator.stats().retried());
+        m.counter("flotilla_sim_fs_bytes", "Bytes of file changes handed out for replication", () -> runtime.stats().fsBytesOut());
+        m.counter("flotilla_sim_fs_batches", "Batches of file changes handed out", () -> runtime.stats().fsBatches());
+        m.counter("flotilla_sim_fs_coalesced", "File writes coalesced away before replication", () -> runtime.stats().fsCoalescedWrites());
+        m.counter("flotilla_sim_fs_throttled", "Times a VM's file changes waited for a later flush (rate bound)", () -> runtime.stats().fsThrottled());
+        m.counter("flotilla_sim_fs_deltas_committed", "FsDelta commands committed", () -> replicator.stats().committed());
+        m.counter("flotilla_sim_fs_delta_bytes_committed", "Bytes of file changes committed", () -> replicator.stats().committedBytes());
+        m.counter("flotilla_sim_fs_deltas_refused", "FsDelta commands the rules refused (stale epoch, quota)", () -> replicator.stats().refused());
+        m.counter("flotilla_sim_fs_deltas_retried", "FsDelta commands retried after the log could not take them", () -> replicator.stats().retried());
     }
 
     @Override
