@@ -44,8 +44,16 @@ public final class ControlPlan {
         record RetireWarm(String jobId, String reason) implements Action {}
     }
 
-    /** Plans one pass; liveness verdicts first, then moves off bad nodes, new placements, warm pools. */
+    /** {@link #plan(List, List, List, String)} with no leader named (placement treats every node alike). */
     public static List<Action> plan(List<NodeRecord> nodes, List<VmRecord> vms, List<Liveness.Verdict> verdicts) {
+        return plan(nodes, vms, verdicts, "");
+    }
+
+    /**
+     * Plans one pass; liveness verdicts first, then moves off bad nodes, new placements, warm pools.
+     * {@code leaderId} (the planning node) lets placement keep lua VMs on followers first.
+     */
+    public static List<Action> plan(List<NodeRecord> nodes, List<VmRecord> vms, List<Liveness.Verdict> verdicts, String leaderId) {
         List<Action> out = new ArrayList<>();
         Map<String, NodeRecord> nodeById = new LinkedHashMap<>();
         nodes.stream().sorted(Comparator.comparing(NodeRecord::getId)).forEach(n -> nodeById.put(n.getId(), n));
@@ -65,7 +73,7 @@ public final class ControlPlan {
         Rescheduling.Plan moves = Rescheduling.plan(List.copyOf(work.values()), effectiveNodes);
         for (Rescheduling.Move m : moves.moves()) {
             VmRecord vm = work.get(m.jobId());
-            Decision d = Placement.place(vm, effectiveNodes, List.copyOf(work.values()));
+            Decision d = Placement.place(vm, effectiveNodes, List.copyOf(work.values()), leaderId);
             if (d instanceof Decision.Place p) {
                 out.add(new Action.Place(vm.getId(), p.nodeId(), m.reason()));
                 work.put(vm.getId(), placed(vm, p.nodeId()));
@@ -81,7 +89,7 @@ public final class ControlPlan {
         }
         for (VmRecord vm : List.copyOf(work.values())) {
             if (!vm.getNode().isEmpty() || vm.getDesired() != DesiredState.DESIRED_RUNNING) continue;
-            Decision d = Placement.place(vm, effectiveNodes, List.copyOf(work.values()));
+            Decision d = Placement.place(vm, effectiveNodes, List.copyOf(work.values()), leaderId);
             if (d instanceof Decision.Place p) {
                 out.add(new Action.Place(vm.getId(), p.nodeId(), "unplaced"));
                 work.put(vm.getId(), placed(vm, p.nodeId()));

@@ -17,14 +17,35 @@ import java.util.Optional;
  */
 public final class Placement {
 
+    /**
+     * The most of its capacity the leader may have in use, this VM included, and still take a lua VM
+     * while a follower could: the leader also commits every log entry and runs the controller.
+     */
+    static final double LEADER_ROOM = 0.5;
+
+    /** A lua VM counts this many times on the leader when spreading, so it takes a smaller share. */
+    static final int LEADER_WEIGHT = 2;
+
     private Placement() {}
+
+    /** {@link #place(VmRecord, List, List, String)} with no leader known: every node is alike. */
+    public static Decision place(VmRecord vm, List<NodeRecord> nodes, List<VmRecord> currentAssignments) {
+        return place(vm, nodes, currentAssignments, "");
+    }
 
     /**
      * Picks a node for {@code vm}. A node qualifies when it is up and not drained, offers the spec's
      * runtime, meets the spec's constraints and has room (unless the spec allows oversubscription).
      * Among those: fewest VMs of the same tenant first (spread), then the least loaded, then node id.
+     *
+     * <p>Lua VMs prefer followers: their tick loops and packets compete with the leader's log work. The
+     * leader takes one only when it has room (at most {@link #LEADER_ROOM} of its capacity in use with
+     * it) or no follower can; and while spreading, each lua VM on the leader counts
+     * {@link #LEADER_WEIGHT} times, so the leader takes about half a follower's share.
+     *
+     * @param leaderId the node that leads now ("" when unknown)
      */
-    public static Decision place(VmRecord vm, List<NodeRecord> nodes, List<VmRecord> currentAssignments) {
+    public static Decision place(VmRecord vm, List<NodeRecord> nodes, List<VmRecord> currentAssignments, String leaderId) {
         VmSpec spec = vm.getSpec();
         List<Candidate> fit = new ArrayList<>();
         List<String> rejected = new ArrayList<>();
@@ -42,10 +63,33 @@ public final class Placement {
         if (fit.isEmpty()) {
             return new Decision.Unplaceable(unplaceableReason(vm, rejected));
         }
+        if ("lua".equals(spec.getRuntime()) && !leaderId.isEmpty()) {
+            return new Decision.Place(luaChoice(vm, fit, currentAssignments, leaderId).node().getId());
+        }
         fit.sort(Comparator.comparingLong((Candidate c) -> c.load().vmsOfTenant())
                 .thenComparingDouble(c -> c.usageAfter(spec))
                 .thenComparing(c -> c.node().getId()));
         return new Decision.Place(fit.get(0).node().getId());
+    }
+
+    private static Candidate luaChoice(VmRecord vm, List<Candidate> fit, List<VmRecord> current, String leaderId) {
+        VmSpec spec = vm.getSpec();
+        List<Candidate> pool = new ArrayList<>(fit);
+        boolean followerFits = pool.stream().anyMatch(c -> !c.node().getId().equals(leaderId));
+        if (followerFits) {
+            pool.removeIf(c -> c.node().getId().equals(leaderId) && c.usageAfter(spec) > LEADER_ROOM);
+        }
+        pool.sort(Comparator.comparingLong((Candidate c) -> (luaVmsOn(c.node().getId(), vm.getId(), current) + 1)
+                        * (c.node().getId().equals(leaderId) ? LEADER_WEIGHT : 1))
+                .thenComparingDouble(c -> c.usageAfter(spec))
+                .thenComparing(c -> c.node().getId()));
+        return pool.get(0);
+    }
+
+    /** Lua VMs (of every tenant) that hold room on a node, this one excepted. */
+    static long luaVmsOn(String nodeId, String excludingJobId, List<VmRecord> current) {
+        return current.stream().filter(v -> v.getNode().equals(nodeId) && !v.getId().equals(excludingJobId)
+                && "lua".equals(v.getSpec().getRuntime()) && NodeLoad.holdsCapacity(v)).count();
     }
 
     /** Why {@code node} cannot take a VM of {@code spec}, or empty when it can. */
