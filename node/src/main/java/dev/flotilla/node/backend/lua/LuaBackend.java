@@ -69,10 +69,16 @@ public final class LuaBackend implements Backend {
         return "lua";
     }
 
-    /** The job and epoch of a running machine, for fencing its file deltas; empty once it is gone. */
+    /**
+     * The job and epoch of a machine this backend made, for fencing its file deltas; empty once it is
+     * gone. The job id is read again each time: a warm VM claimed while it runs keeps its machine and
+     * epoch but changes job id, and its files move to the new id with it.
+     */
     public Optional<Target> target(String machine) {
         Machine m = machines.get(machine);
-        return m == null ? Optional.empty() : Optional.of(m.target());
+        if (m == null) return Optional.empty();
+        String job = records.record(machine).map(VmRecord::getId).orElse(m.target().jobId());
+        return Optional.of(new Target(job, m.target().epoch()));
     }
 
     @Override
