@@ -171,6 +171,19 @@ final class VmCommand {
                 for (String f : List.of("id", "vm_id", "tenant", "desired", "observed", "reason", "node", "epoch", "ip", "mac", "dns_name", "version"))
                     t.row(f, v.path(f).asText());
                 t.row("spec", v.path("spec").toString());
+                if (v.has("sim")) {
+                    // A lua VM's live view, from the node running it.
+                    JsonNode sim = v.path("sim");
+                    t.row("sim.state", sim.path("state").asText() + (sim.has("stop_reason") ? ": " + sim.path("stop_reason").asText() : ""));
+                    for (JsonNode p : sim.path("processes")) {
+                        String err = p.path("last_error").asText();
+                        t.row("process " + p.path("pid").asText(), p.path("program").asText() + " " + p.path("state").asText()
+                                + (err.isEmpty() ? "" : ": " + err.lines().findFirst().orElse("")));
+                    }
+                    t.row("sim.counters", sim.path("counters").toString());
+                } else if (v.has("sim_error")) {
+                    t.row("sim", v.path("sim_error").asText());
+                }
                 System.out.print(t);
                 return 0;
             } catch (ApiClient.Unreachable e) {

@@ -325,4 +325,43 @@ class LuaClusterTest {
         double deltas = metric(m, "flotilla_sim_fs_deltas_committed_total") - committed;
         assertTrue(deltas < 30, "300 writes of one file cost the log " + deltas + " deltas, not one each");
     }
+
+    @Test
+    @Order(7)
+    void namesAndAliasesResolveFromTheRegistryAndTheSpecsFirewallDropsAndCountsPackets() {
+        List<String> ids = dc.cluster.members().stream().filter(Member::alive).map(m -> m.id).toList();
+        Member guardNode = dc.cluster.member(ids.get(0));
+        double firewallDrops = metric(guardNode, "flotilla_router_dropped_firewall_total");
+        ObjectNode req = JSON.createObjectNode().put("job_id", "guarded").put("tenant", "sim");
+        ObjectNode spec = req.putObject("spec").put("runtime", "lua").put("dns_name", "guarded.sim");
+        spec.putArray("aliases").add("g.sim");
+        spec.putObject("constraints").put("node", guardNode.id);
+        spec.putArray("firewall").addObject().put("action", "deny").put("from", "*").put("port", 80);
+        spec.putArray("programs").addObject().put("name", "guard.lua").put("source", """
+                return { on_start = function() net.listen(80) return wait_packet() end,
+                         on_packet = function(ctx, p) log("got " .. p.data) end }
+                """);
+        Response r = dc.send("POST", "/vms", req.toString());
+        assertEquals(202, r.status(), r.text());
+        String guardedIp = awaitRunning("guarded").path("ip").asText();
+        create("knocker", """
+                return {
+                  on_tick = function(ctx)
+                    local ip = net.resolve("guarded.sim")
+                    if not ip then return sleep(30) end
+                    log("guarded.sim is " .. ip .. ", g.sim is " .. tostring(net.resolve("g.sim")))
+                    for i = 1, 10 do net.send("g.sim", 80, "knock " .. i) end
+                    log("sent 10")
+                    return wait_packet()
+                  end,
+                }
+                """, null, ids.get(1), null);
+        awaitRunning("knocker");
+        Eventually.await("knocker sent its 10 packets", WAIT, () -> logLines("knocker").contains("sent 10"));
+        assertTrue(logLines("knocker").contains("guarded.sim is " + guardedIp + ", g.sim is " + guardedIp), logLines("knocker").toString());
+        Eventually.await("10 firewall drops counted on " + guardNode.id, WAIT,
+                () -> metric(guardNode, "flotilla_router_dropped_firewall_total") - firewallDrops >= 10);
+        assertEquals(0, dc.vm("guarded").path("sim").path("counters").path("packets_in").asLong(), "nothing got through");
+        assertTrue(logLines("guarded").stream().noneMatch(l -> l.startsWith("got")));
+    }
 }
