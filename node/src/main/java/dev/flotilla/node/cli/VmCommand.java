@@ -61,6 +61,7 @@ final class VmCommand {
             description = {"Create a VM, or replace the spec of an existing job id (upsert).", "",
                     "Examples:",
                     "  flotilla vm create --job-id web-1 --runtime process --cmd sleep --cmd 600",
+                    "  flotilla vm create --job-id echo --runtime lua --program main=echo.lua --dns-name echo.sim",
                     "  flotilla vm create -f web.yaml        # {job_id, tenant, spec: {...}} in YAML or JSON"})
     static final class Create implements Callable<Integer> {
         @Mixin ServerOptions server;
@@ -78,6 +79,8 @@ final class VmCommand {
         @Option(names = "--kernel") String kernel;
         @Option(names = "--rootfs") String rootfs;
         @Option(names = "--expected-version", description = "Apply only if the VM's version is this (0: only if it does not exist).") Long expectedVersion;
+        @Option(names = "--program", paramLabel = "NAME=FILE", description = "A Lua program (runtime lua), sent inline from a local file; repeatable, the first starts at boot.")
+        List<String> programs = new ArrayList<>();
 
         @Override
         public Integer call() throws IOException {
@@ -114,6 +117,22 @@ final class VmCommand {
                 ObjectNode r = spec.has("resources") ? (ObjectNode) spec.get("resources") : spec.putObject("resources");
                 if (vcpu != null) r.put("vcpu", vcpu);
                 if (memMb != null) r.put("mem_mb", memMb);
+            }
+            if (!programs.isEmpty()) {
+                ArrayNode a = spec.putArray("programs");
+                for (String nf : programs) {
+                    int eq = nf.indexOf('=');
+                    if (eq <= 0 || eq == nf.length() - 1) {
+                        System.err.println("error: --program '" + nf + "' must be NAME=FILE, e.g. main=server.lua");
+                        return 2;
+                    }
+                    Path source = Path.of(nf.substring(eq + 1));
+                    if (!Files.isReadable(source)) {
+                        System.err.println("error: --program " + nf.substring(0, eq) + ": cannot read " + source);
+                        return 2;
+                    }
+                    a.addObject().put("name", nf.substring(0, eq)).put("source", Files.readString(source));
+                }
             }
             if (lifecycle != null) spec.put("lifecycle", lifecycle);
             if (dnsName != null) spec.put("dns_name", dnsName);

@@ -126,7 +126,11 @@ class LuaClusterTest {
                 () -> viewFromElsewhere("ticker", host).path("sim").path("counters").path("ticks").asLong() > ticks + 60);
         assertTrue(metric(hostNode, "flotilla_sim_vms") >= 1, "the host's /metrics counts the VM");
         double tick = metric(hostNode, "flotilla_sim_tick");
-        Eventually.await(host + "'s tick loop advances", WAIT, () -> metric(hostNode, "flotilla_sim_tick") > tick);
+        long t0 = System.nanoTime();
+        Eventually.await(host + "'s tick loop advances", WAIT, () -> metric(hostNode, "flotilla_sim_tick") > tick + 120);
+        // A figure for the report, not an assertion (tests do not assert on wall time).
+        System.out.printf("%s ticked %.0f times in %.2f s (target 60 per second)%n", host,
+                metric(hostNode, "flotilla_sim_tick") - tick, (System.nanoTime() - t0) / 1e9);
         assertTrue(metric(hostNode, "flotilla_sim_overruns_total") >= 0, "overruns are on /metrics");
 
         // Logs through the CLI, from whichever node answers first.
@@ -153,10 +157,12 @@ class LuaClusterTest {
 
     @Test
     @Order(2)
-    void aLuaErrorShowsAsFailedWithItsReason() {
-        create("broken", """
-                return { on_start = function(ctx) local t = nil return t.field end }
-                """, null, null, "job");
+    void aLuaErrorShowsAsFailedWithItsReason() throws Exception {
+        java.nio.file.Path program = java.nio.file.Files.createTempFile(dc.cluster.root(), "broken", ".lua");
+        java.nio.file.Files.writeString(program, "return { on_start = function(ctx) local t = nil return t.field end }\n");
+        Cli.Run created = Cli.run(servers(), "vm", "create", "--job-id", "broken", "--runtime", "lua",
+                "--program", "broken.lua=" + program, "--lifecycle", "job");
+        assertEquals(0, created.code(), created.toString());
         JsonNode v = Eventually.await("broken observed failed", WAIT, () -> {
             JsonNode x = dc.vm("broken");
             return x != null && x.path("observed").asText().equals("failed") ? x : null;
@@ -165,6 +171,8 @@ class LuaClusterTest {
         assertTrue(reason.contains("Lua error in pid 1 (broken.lua)") && reason.contains("attempt to index"),
                 "the reason names the process and carries the Lua error: " + v);
         JsonNode proc = v.path("sim").path("processes").get(0);
+        Cli.Run get = Cli.run(servers(), "vm", "get", "broken");
+        assertTrue(get.out().contains("process 1") && get.out().contains("broken.lua failed"), get.toString());
         assertEquals("failed", proc.path("state").asText(), v.toString());
         assertTrue(proc.path("last_error").asText().contains("stack traceback"), "the traceback is kept: " + v);
     }
@@ -196,14 +204,17 @@ class LuaClusterTest {
                   end,
                   on_packet = function(ctx, p)
                     if p.data == "re:hello" then
-                      if not ctx.ready then ctx.ready = true log("handshake done") end
+                      if not ctx.ready then ctx.ready = true ctx.t0 = os.time() log("handshake done") end
                       return
                     end
                     local id = tonumber(p.data:sub(4))
                     if p.data:sub(1, 3) == "re:" and id and not ctx.got[id] then
                       ctx.got[id] = true
                       ctx.replies = ctx.replies + 1
-                      if ctx.replies == 1000 then log("done: 1000 replies") end
+                      if ctx.replies == 1000 then
+                        log("done: 1000 replies")
+                        log("ticks for 1000 pairs: " .. (os.time() - ctx.t0))
+                      end
                     else
                       log("unexpected " .. p.data)
                     end
@@ -213,12 +224,11 @@ class LuaClusterTest {
         JsonNode server = awaitRunning("server");
         JsonNode client = awaitRunning("client");
         assertNotEquals(server.path("node").asText(), client.path("node").asText(), "the two VMs run on different nodes");
-        long t0 = System.nanoTime();
         Eventually.await("the client's 1,000 replies", WAIT, () -> logLines("client").contains("done: 1000 replies"));
-        // A figure for the report, not an assertion (it includes the 100 ms polling of this test).
-        System.out.printf("1,000 request/reply pairs across two node processes seen done within %d ms of both running%n",
-                (System.nanoTime() - t0) / 1_000_000);
         List<String> lines = logLines("client");
+        // A figure for the report, not an assertion: simulation ticks (60 per second) the 1,000 pairs took.
+        lines.stream().filter(l -> l.startsWith("ticks for")).forEach(l -> System.out.println("cross-node " + l
+                + " (window of 100 requests in flight)"));
         assertTrue(lines.stream().noneMatch(l -> l.startsWith("unexpected")), "every reply matched a request: " + lines);
         JsonNode c = dc.vm("client").path("sim").path("counters");
         JsonNode s = dc.vm("server").path("sim").path("counters");
