@@ -57,6 +57,7 @@ public final class LuaHost implements AutoCloseable, dev.flotilla.node.api.SimIn
     private final AtomicBoolean refreshPending = new AtomicBoolean();
     private final Map<String, String> configPeers = new TreeMap<>();
     private volatile boolean started;
+    private volatile boolean fed;
 
     public LuaHost(NodeConfig config, RaftNode raft) {
         this.selfId = config.nodeId;
@@ -121,8 +122,14 @@ public final class LuaHost implements AutoCloseable, dev.flotilla.node.api.SimIn
             Map<String, String> peers = new TreeMap<>(configPeers);
             peers.putAll(d.peers());
             setPeers(peers);
+            fed = true;
         } catch (Exception e) {
-            LOG.warn("cannot rebuild the simulated network's table from the registry ({}); keeping the last one", e.toString());
+            if (fed) {
+                LOG.warn("cannot rebuild the simulated network's table from the registry ({}); keeping the last one", e.toString());
+            } else {
+                // The node starts the runtime before its registry is open; the first rounds may come too early.
+                LOG.debug("the registry is not readable yet for the simulated network's table: {}", e.toString());
+            }
         }
     }
 
