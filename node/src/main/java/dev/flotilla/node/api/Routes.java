@@ -172,6 +172,7 @@ public final class Routes {
                 if (n == 3 && m.equals(HttpMethod.POST) && "stop".equals(p.get(2))) return stop(id, req);
                 SimInspect si = sim;
                 if (si != null && n == 3 && m.equals(HttpMethod.GET) && "sim".equals(p.get(2))) return si.sim(id);
+                if (si != null && n == 3 && m.equals(HttpMethod.GET) && "files".equals(p.get(2))) return si.files(id);
                 if (si != null && n == 3 && m.equals(HttpMethod.GET) && "logs".equals(p.get(2))) {
                     String after = queryParam(query, "after");
                     long from;

@@ -6,6 +6,8 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.flotilla.node.raft.RaftNode;
 import dev.flotilla.node.sim.SimRuntime;
 import dev.flotilla.node.sim.SimVmStatus;
+import dev.flotilla.proto.FileChange;
+import dev.flotilla.proto.GetFiles;
 import dev.flotilla.proto.GetVm;
 import dev.flotilla.proto.ListNodes;
 import dev.flotilla.proto.NodeRecord;
@@ -113,6 +115,26 @@ public final class SimInspect {
                     .exceptionally(err -> Reply.error(502, "host_unreachable", "node", "node " + vm.getNode()
                             + " hosts VM " + id + " but did not answer for its logs: " + rootMessage(err)
                             + "; retry, or check GET /nodes", Map.of()));
+        });
+    }
+
+    /**
+     * GET /vms/{id}/files: the files the log holds for a lua VM (what it starts with on any node), by
+     * path with their sizes. A linearizable read: what a failover would seed it with now.
+     */
+    CompletableFuture<Reply> files(String id) {
+        return raft.query(Query.newBuilder().setGetFiles(GetFiles.newBuilder().setJobId(id)).build()).thenApply(q -> {
+            if (q.hasRejection() && !q.getRejection().getMessage().isEmpty()) return Routes.rejection(q.getRejection());
+            ObjectNode o = VmJson.MAPPER.createObjectNode();
+            o.put("id", id);
+            ArrayNode files = o.putArray("files");
+            long total = 0;
+            for (FileChange f : q.getFilesList()) {
+                files.addObject().put("path", f.getPath()).put("bytes", f.getData().size());
+                total += f.getData().size();
+            }
+            o.put("total_bytes", total);
+            return Reply.json(200, o);
         });
     }
 

@@ -82,6 +82,15 @@ class LuaClusterTest {
         return JSON.convertValue(r.body().path("lines"), JSON.getTypeFactory().constructCollectionType(List.class, String.class));
     }
 
+    /** Paths and sizes the log holds for a VM (GET /vms/{id}/files, a linearizable read). */
+    private static Map<String, Long> replicatedFiles(String id) {
+        Response r = dc.send("GET", "/vms/" + id + "/files", null);
+        if (r.status() != 200) throw new AssertionError("GET /vms/" + id + "/files: " + r.status() + " " + r.text());
+        Map<String, Long> out = new TreeMap<>();
+        r.body().path("files").forEach(f -> out.put(f.path("path").asText(), f.path("bytes").asLong()));
+        return out;
+    }
+
     private static double metric(Member m, String name) {
         Optional<Response> r = dc.cluster.get(m, "/metrics");
         if (r.isEmpty() || r.get().status() != 200) return -1;
@@ -245,9 +254,10 @@ class LuaClusterTest {
                 local n = 0
                 if fs.exists("/boots") then n = tonumber(fs.read("/boots")) end
                 n = n + 1
-                fs.write("/boots", tostring(n))
-                fs.write("/data/note.txt", "written at boot " .. n)
-                log("boot " .. n)
+                assert(fs.write("/boots", tostring(n)))
+                if not fs.exists("/data") then assert(fs.mkdir("/data")) end
+                assert(fs.write("/data/note.txt", "written at boot " .. n))
+                log("boot " .. n .. ", note: " .. fs.read("/data/note.txt"))
                 return wait_packet()
               end,
             }
@@ -266,17 +276,18 @@ class LuaClusterTest {
         Map<String, Double> before = committedDeltas();
         create("keeper", BOOTS, null, pinned, null);
         awaitRunning("keeper");
-        Eventually.await("keeper's first boot", WAIT, () -> logLines("keeper").contains("boot 1"));
+        Eventually.await("keeper's first boot", WAIT, () -> logLines("keeper").contains("boot 1, note: written at boot 1"));
         Member host = dc.cluster.member(pinned);
         Eventually.await("keeper's files committed through the log by " + pinned, WAIT,
-                () -> metric(host, "flotilla_sim_fs_deltas_committed_total") > before.get(pinned));
+                () -> replicatedFiles("keeper").keySet().containsAll(List.of("/boots", "/data/note.txt")));
+        assertTrue(metric(host, "flotilla_sim_fs_deltas_committed_total") > before.get(pinned), "the host counts its deltas");
         assertTrue(metric(host, "flotilla_sim_fs_bytes_total") > 0 && metric(host, "flotilla_sim_fs_batches_total") >= 1);
 
         dc.cluster.kill(host);
         dc.cluster.start(host);
         Eventually.await("keeper boots again on " + pinned + " with its files", WAIT, () -> {
             JsonNode v = dc.vm("keeper");
-            return v != null && v.path("node").asText().equals(pinned) && logLines("keeper").contains("boot 2");
+            return v != null && v.path("node").asText().equals(pinned) && logLines("keeper").contains("boot 2, note: written at boot 2");
         });
         JsonNode v = dc.vm("keeper");
         assertTrue(v.path("sim").path("counters").path("fs_bytes").asLong() > 0, v.toString());
@@ -286,13 +297,12 @@ class LuaClusterTest {
     @Order(5)
     void aVmsFilesFollowItToAnotherNodeAfterItsNodeIsKilled() throws Exception {
         dc.cluster.awaitHealthy(WAIT);
-        Map<String, Double> before = committedDeltas();
         create("mover", BOOTS, null, null, null);
         String first = awaitRunning("mover").path("node").asText();
-        Eventually.await("mover's first boot", WAIT, () -> logLines("mover").contains("boot 1"));
+        Eventually.await("mover's first boot", WAIT, () -> logLines("mover").contains("boot 1, note: written at boot 1"));
         Member victim = dc.cluster.member(first);
         Eventually.await("mover's files committed through the log by " + first, WAIT,
-                () -> metric(victim, "flotilla_sim_fs_deltas_committed_total") > before.getOrDefault(first, 0.0));
+                () -> replicatedFiles("mover").keySet().containsAll(List.of("/boots", "/data/note.txt")));
 
         dc.cluster.kill(victim);
         JsonNode moved = Eventually.await("mover running on another node", WAIT, () -> {
@@ -300,7 +310,7 @@ class LuaClusterTest {
             return v != null && !v.path("node").asText().equals(first) && v.path("observed").asText().equals("running") ? v : null;
         });
         Eventually.await("mover boots on " + moved.path("node").asText() + " with the files it wrote on " + first, WAIT,
-                () -> logLines("mover").contains("boot 2"));
+                () -> logLines("mover").contains("boot 2, note: written at boot 2"));
         dc.cluster.start(victim);
     }
 
