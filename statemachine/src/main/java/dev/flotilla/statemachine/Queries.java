@@ -17,7 +17,8 @@ public final class Queries {
                 store.vm(id).ifPresentOrElse(out::addVms, () -> out.setRejection(
                         Reject.notFound("job_id", "no VM with job id '" + Ids.printable(id) + "'; list VMs to see the ids")));
             }
-            case LIST_VMS -> out.addAllVms(store.listVms(query.getListVms().getTenant()));
+            case LIST_VMS -> out.addAllVms(query.getListVms().getWarmOnly() ? store.listWarmVms()
+                    : store.listVms(query.getListVms().getTenant()));
             case LIST_NODES -> out.addAllNodes(store.listNodes());
             case GET_DIGEST -> {
                 StateDigest d = store.digest();

@@ -21,8 +21,11 @@ import java.util.BitSet;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Optional;
+import java.util.Set;
 import java.util.SortedMap;
 import java.util.TreeMap;
+import java.util.TreeSet;
+import java.util.concurrent.ConcurrentHashMap;
 import org.rocksdb.Checkpoint;
 import org.rocksdb.ColumnFamilyDescriptor;
 import org.rocksdb.ColumnFamilyHandle;
@@ -71,6 +74,8 @@ public final class RegistryStore implements RegistryState, AutoCloseable {
     private final ColumnFamilyHandle meta;
     /** Subnet offsets held by VMs, mirrored from the ipam family so the lowest free address is one lookup. */
     private final BitSet taken = new BitSet();
+    /** Ids of unclaimed warm VMs, mirrored from the vms family so a create can look for one without a scan. */
+    private final Set<String> warm = ConcurrentHashMap.newKeySet();
     private volatile AppliedIndex applied;
 
     private RegistryStore(Path dir, Subnet subnet, boolean sync) throws IOException {
@@ -112,6 +117,12 @@ public final class RegistryStore implements RegistryState, AutoCloseable {
                 if (Integer.compareUnsigned(offset, subnet.size()) < 0) {
                     taken.set(offset);
                 }
+            }
+        }
+        try (RocksIterator it = db.newIterator(vms)) {
+            for (it.seekToFirst(); it.isValid(); it.next()) {
+                VmRecord vm = parse(it.value(), VmRecord::parseFrom);
+                if (vm.getWarm()) warm.add(vm.getId());
             }
         }
     }
@@ -170,8 +181,11 @@ public final class RegistryStore implements RegistryState, AutoCloseable {
     private void write(WriteBatch b, Change change, List<Runnable> after) throws RocksDBException {
         if (change instanceof Change.PutVm c) {
             b.put(vms, bytes(c.vm().getId()), c.vm().toByteArray());
+            String id = c.vm().getId();
+            after.add(c.vm().getWarm() ? () -> warm.add(id) : () -> warm.remove(id));
         } else if (change instanceof Change.RemoveVm c) {
             b.delete(vms, bytes(c.jobId()));
+            after.add(() -> warm.remove(c.jobId()));
         } else if (change instanceof Change.PutNode c) {
             b.put(nodes, bytes(c.node().getId()), c.node().toByteArray());
         } else if (change instanceof Change.RemoveNode c) {
@@ -291,6 +305,16 @@ public final class RegistryStore implements RegistryState, AutoCloseable {
                     out.add(vm);
                 }
             }
+        }
+        return out;
+    }
+
+    /** The unclaimed warm VMs, in job id order. */
+    public List<VmRecord> listWarmVms() {
+        List<VmRecord> out = new ArrayList<>();
+        for (String id : new TreeSet<>(warm)) {
+            // Claimed or deleted since the id was read: then it is simply not there.
+            vm(id).filter(VmRecord::getWarm).ifPresent(out::add);
         }
         return out;
     }

@@ -166,6 +166,10 @@ public final class Rules {
             return Reject.result(ErrorCode.CONFLICT, "job_id", "job '" + jobId + "' already exists (version "
                     + existing.get().getVersion() + "); create_only forbids replacing it: pick another job id or drop create_only");
         }
+        if (u.getDesired() != DesiredState.DESIRED_UNSPECIFIED && u.getDesired() != DesiredState.DESIRED_RUNNING
+                && u.getDesired() != DesiredState.DESIRED_STOPPED) {
+            return Reject.result(ErrorCode.INVALID, "desired", "desired must be running or stopped, not " + u.getDesiredValue());
+        }
         String tenant = u.getTenant().isEmpty() ? existing.map(VmRecord::getTenant).orElse(jobId) : u.getTenant();
         if (existing.isPresent() && !existing.get().getTenant().equals(tenant)) {
             return Reject.result(ErrorCode.CONFLICT, "tenant", "job '" + jobId + "' belongs to tenant '"
@@ -197,6 +201,7 @@ public final class Rules {
                 .setMac(Subnet.macFor(ip))
                 .setWarm(u.getWarm())
                 .setCreatedMs(now));
+        if (u.getDesired() != DesiredState.DESIRED_UNSPECIFIED) record.setDesired(u.getDesired());
         record.setSpec(spec)
                 .setDnsName(spec.getDnsName())
                 .setSpecHash(SpecHash.of(spec))

@@ -142,6 +142,20 @@ class RulesTest {
     }
 
     @Test
+    void upsertCanSetTheDesiredStateAndOtherwiseKeepsIt() throws IOException {
+        Command stopped = upsert("web", process());
+        stopped = stopped.toBuilder().setUpsertVm(stopped.getUpsertVm().toBuilder().setDesired(DesiredState.DESIRED_STOPPED)).build();
+        assertEquals(DesiredState.DESIRED_STOPPED, reg.apply(stopped).getVm().getDesired(), "created stopped");
+        assertEquals(DesiredState.DESIRED_STOPPED, reg.apply(upsert("web", process("/bin/true"))).getVm().getDesired(),
+                "an upsert without desired keeps it");
+        Command running = upsert("web", process());
+        running = running.toBuilder().setUpsertVm(running.getUpsertVm().toBuilder().setDesired(DesiredState.DESIRED_RUNNING)).build();
+        assertEquals(DesiredState.DESIRED_RUNNING, reg.apply(running).getVm().getDesired());
+        Command bad = running.toBuilder().setUpsertVm(running.getUpsertVm().toBuilder().setDesiredValue(42)).build();
+        assertRejected(reg.apply(bad), ErrorCode.INVALID, "desired", "running or stopped");
+    }
+
+    @Test
     void expectedVersionIsCompareAndSet() throws IOException {
         assertRejected(reg.apply(upsert("web", process(), 7)), ErrorCode.CONFLICT, "expected_version", "does not exist");
         assertFalse(reg.apply(upsert("web", process(), 0)).hasRejection(), "0 means: must not exist yet");
@@ -364,6 +378,8 @@ class RulesTest {
         reg.apply(report("warm-1", epoch, ObservedState.RUNNING, "warm"));
         VmRecord warm = reg.store.vm("warm-1").orElseThrow();
         assertTrue(warm.getWarm());
+        reg.apply(upsert("cold", process()));
+        assertEquals(List.of(warm), reg.store.listWarmVms(), "the in-memory warm list holds the warm VM, not the cold one");
 
         Command claim = Command.newBuilder().setStampedMs(NOW + 1).setClaimWarm(ClaimWarm.newBuilder()
                 .setJobId("job-7").setTenant("acme").setSpec(named(process(), "job7.internal")).setWarmVmId("warm-1")).build();
@@ -383,6 +399,19 @@ class RulesTest {
         assertTrue(reg.store.vm("warm-1").isEmpty());
         assertEquals(warm.getIp(), reg.store.dns("A", "job7.internal").orElseThrow().getValue());
         assertRejected(reg.apply(claim), ErrorCode.NOT_FOUND, "warm_vm_id", "warm-1");
+        assertEquals(List.of(), reg.store.listWarmVms(), "a claimed warm VM leaves the warm list");
+    }
+
+    @Test
+    void theWarmListIsRebuiltWhenTheStoreOpens() throws IOException {
+        Command createWarm = upsert("warm-2", process());
+        reg.apply(createWarm.toBuilder().setUpsertVm(createWarm.getUpsertVm().toBuilder().setWarm(true)).build());
+        reg.apply(upsert("cold", process()));
+        reg.close();
+        reg = new StoreFixture(dir.resolve("db"));
+        assertEquals(List.of("warm-2"), reg.store.listWarmVms().stream().map(VmRecord::getId).toList());
+        reg.apply(delete("warm-2"));
+        assertEquals(List.of(), reg.store.listWarmVms());
     }
 
     @Test

@@ -16,6 +16,7 @@ import dev.flotilla.proto.SetNodeState;
 import dev.flotilla.proto.VmRecord;
 import dev.flotilla.proto.CommandResult;
 import dev.flotilla.proto.DeleteVm;
+import dev.flotilla.proto.DesiredState;
 import dev.flotilla.proto.GetDigest;
 import dev.flotilla.proto.GetVm;
 import dev.flotilla.proto.ListNodes;
@@ -60,7 +61,7 @@ import org.slf4j.LoggerFactory;
 /** Maps each HTTP route to a command through the log or a read, and each outcome to a status code. */
 public final class Routes {
     private static final Logger LOG = LoggerFactory.getLogger(Routes.class);
-    private static final Set<String> UPSERT_FIELDS = Set.of("job_id", "tenant", "spec", "expected_version");
+    private static final Set<String> UPSERT_FIELDS = Set.of("job_id", "tenant", "spec", "expected_version", "desired");
     private static final Map<String, String> RETRY = Map.of("Retry-After", "1");
     private static final SecureRandom RANDOM = new SecureRandom();
 
@@ -276,7 +277,18 @@ public final class Routes {
         if (o.has("expected_version")) {
             u.setExpectedVersion(o.integer("expected_version", 0, 0, Long.MAX_VALUE)).setHasExpectedVersion(true);
         }
+        if (o.has("desired")) {
+            String desired = o.string("desired", "");
+            switch (desired) {
+                case "running" -> u.setDesired(DesiredState.DESIRED_RUNNING);
+                case "stopped" -> u.setDesired(DesiredState.DESIRED_STOPPED);
+                default -> throw ApiError.badRequest("desired", "desired must be \"running\" or \"stopped\", not \""
+                        + desired + "\"; leave it out to keep the VM's current desired state (running for a new VM)");
+            }
+        }
         Command.Builder upsert = command(req).setUpsertVm(u);
+        // A VM created stopped takes no warm VM: a warm one is already running.
+        if (u.getDesired() == DesiredState.DESIRED_STOPPED) return raft.submit(upsert.build()).thenApply(r -> vmResult(r, 202));
         if (o.has("expected_version") && u.getExpectedVersion() != 0) return raft.submit(upsert.build()).thenApply(r -> vmResult(r, 202));
         String job = jobId;
         String owner = tenant;
@@ -291,13 +303,15 @@ public final class Routes {
      * was taken meanwhile (or the job exists), the request falls back to a cold create (202).
      */
     private CompletableFuture<Optional<Reply>> claimWarm(FullHttpRequest req, String jobId, String tenant, VmSpec spec) {
-        Query q = Query.newBuilder().setListVms(ListVms.getDefaultInstance()).build();
+        // Two cheap local reads (one record, and the warm VMs the store keeps in memory), never a scan of
+        // every VM: this runs on each create.
+        Query exists = Query.newBuilder().setGetVm(GetVm.newBuilder().setJobId(jobId)).build();
+        Query warmVms = Query.newBuilder().setListVms(ListVms.newBuilder().setWarmOnly(true)).build();
         String hash = SpecHash.of(spec);
-        return raft.queryLocalStale(q).thenCompose(local -> {
-            if (local.getVmsList().stream().anyMatch(v -> v.getId().equals(jobId))) {
-                return CompletableFuture.completedFuture(Optional.<Reply>empty());
-            }
-            Optional<VmRecord> warm = WarmPoolPlan.claim(hash, local.getVmsList());
+        return raft.queryLocalStale(exists).thenCombine(raft.queryLocalStale(warmVms), (self, local) -> {
+            if (self.getVmsCount() > 0) return Optional.<VmRecord>empty();
+            return WarmPoolPlan.claim(hash, local.getVmsList());
+        }).thenCompose(warm -> {
             if (warm.isEmpty()) return CompletableFuture.completedFuture(Optional.<Reply>empty());
             Command c = raft.command(requestId(req) + "/claim")
                     .setClaimWarm(ClaimWarm.newBuilder().setJobId(jobId).setTenant(tenant).setSpec(spec)

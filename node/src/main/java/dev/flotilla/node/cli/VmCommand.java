@@ -81,6 +81,7 @@ final class VmCommand {
         @Option(names = "--expected-version", description = "Apply only if the VM's version is this (0: only if it does not exist).") Long expectedVersion;
         @Option(names = "--program", paramLabel = "NAME=FILE", description = "A Lua program (runtime lua), sent inline from a local file; repeatable, the first starts at boot.")
         List<String> programs = new ArrayList<>();
+        @Option(names = "--stopped", description = "Record the VM desired stopped: nothing runs until 'flotilla vm start'.") boolean stopped;
 
         @Override
         public Integer call() throws IOException {
@@ -97,6 +98,7 @@ final class VmCommand {
             if (jobId != null) req.put("job_id", jobId);
             if (tenant != null) req.put("tenant", tenant);
             if (expectedVersion != null) req.put("expected_version", expectedVersion);
+            if (stopped) req.put("desired", "stopped");
             if (runtime != null) spec.put("runtime", runtime);
             if (!cmd.isEmpty()) {
                 ArrayNode a = spec.putArray("cmd");

@@ -44,15 +44,12 @@ public final class ControlPlan {
         record RetireWarm(String jobId, String reason) implements Action {}
     }
 
-    /** {@link #plan(List, List, List, String)} with no leader named (placement treats every node alike). */
+    /** Plans one pass; liveness verdicts first, then moves off bad nodes, new placements, warm pools. */
     public static List<Action> plan(List<NodeRecord> nodes, List<VmRecord> vms, List<Liveness.Verdict> verdicts) {
         return plan(nodes, vms, verdicts, "");
     }
 
-    /**
-     * Plans one pass; liveness verdicts first, then moves off bad nodes, new placements, warm pools.
-     * {@code leaderId} (the planning node) lets placement keep lua VMs on followers first.
-     */
+    /** The same, with the planning node (the leader) named, so placement keeps lua VMs on followers first. */
     public static List<Action> plan(List<NodeRecord> nodes, List<VmRecord> vms, List<Liveness.Verdict> verdicts, String leaderId) {
         List<Action> out = new ArrayList<>();
         Map<String, NodeRecord> nodeById = new LinkedHashMap<>();
@@ -69,14 +66,15 @@ public final class ControlPlan {
         // puts more on a node than it holds.
         Map<String, VmRecord> work = new LinkedHashMap<>();
         vms.stream().sorted(Comparator.comparing(VmRecord::getId)).forEach(v -> work.put(v.getId(), v));
+        Loads loads = Loads.of(vms);
 
         Rescheduling.Plan moves = Rescheduling.plan(List.copyOf(work.values()), effectiveNodes);
         for (Rescheduling.Move m : moves.moves()) {
             VmRecord vm = work.get(m.jobId());
-            Decision d = Placement.place(vm, effectiveNodes, List.copyOf(work.values()), leaderId);
+            Decision d = Placement.place(vm, effectiveNodes, loads, leaderId);
             if (d instanceof Decision.Place p) {
                 out.add(new Action.Place(vm.getId(), p.nodeId(), m.reason()));
-                work.put(vm.getId(), placed(vm, p.nodeId()));
+                work.put(vm.getId(), placed(vm, p.nodeId(), loads));
             }
             // No room elsewhere: it stays where it is, and is tried again on the next pass.
         }
@@ -89,10 +87,10 @@ public final class ControlPlan {
         }
         for (VmRecord vm : List.copyOf(work.values())) {
             if (!vm.getNode().isEmpty() || vm.getDesired() != DesiredState.DESIRED_RUNNING) continue;
-            Decision d = Placement.place(vm, effectiveNodes, List.copyOf(work.values()), leaderId);
+            Decision d = Placement.place(vm, effectiveNodes, loads, leaderId);
             if (d instanceof Decision.Place p) {
                 out.add(new Action.Place(vm.getId(), p.nodeId(), "unplaced"));
-                work.put(vm.getId(), placed(vm, p.nodeId()));
+                work.put(vm.getId(), placed(vm, p.nodeId(), loads));
             } else if (d instanceof Decision.Unplaceable u) {
                 String reason = NOT_PLACED + u.reason();
                 // Once per distinct reason: the loop runs often, the log must not fill with the same words.
@@ -111,7 +109,11 @@ public final class ControlPlan {
         return List.copyOf(out);
     }
 
-    private static VmRecord placed(VmRecord vm, String nodeId) {
-        return vm.toBuilder().setNode(nodeId).setObserved(ObservedState.PENDING).build();
+    /** The VM as it will be once placed on {@code nodeId}, with the pass's tally moved along. */
+    private static VmRecord placed(VmRecord vm, String nodeId, Loads loads) {
+        VmRecord moved = vm.toBuilder().setNode(nodeId).setObserved(ObservedState.PENDING).build();
+        loads.remove(vm);
+        loads.add(moved);
+        return moved;
     }
 }

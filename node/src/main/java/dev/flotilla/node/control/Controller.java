@@ -13,10 +13,13 @@ import dev.flotilla.proto.ReportStatus;
 import dev.flotilla.proto.SetNodeState;
 import dev.flotilla.proto.UpsertVm;
 import java.security.SecureRandom;
+import java.util.ArrayDeque;
+import java.util.Deque;
 import java.util.HashMap;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -26,12 +29,14 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The leader's controller: while this node leads, a low-rate loop (and a nudge on each relevant applied
- * command) reads the local applied registry, plans with {@link ControlPlan} and commits the plan one
- * command at a time. It keeps no state of its own between passes, so a new leader simply starts over.
+ * command) reads the local applied registry, plans with {@link ControlPlan} and commits the plan (node
+ * verdicts first, then the assignments and reports together). It keeps no state of its own between passes, so a new leader simply starts over.
  */
 public final class Controller implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger("control");
     private static final long COMMIT_TIMEOUT_MS = 10_000;
+    /** Commands one pass keeps in flight at once; well under Ratis's pending-request limit. */
+    private static final int MAX_IN_FLIGHT = 256;
     private static final SecureRandom RANDOM = new SecureRandom();
 
     private final RaftNode raft;
@@ -95,10 +100,33 @@ public final class Controller implements AutoCloseable {
         if (nodes == null || vms == null) return;
         List<Liveness.Verdict> verdicts = Liveness.judge(nodes.getNodesList(), followerSilence(), selfId, downAfterMs);
         List<ControlPlan.Action> plan = ControlPlan.plan(nodes.getNodesList(), vms.getVmsList(), verdicts, selfId);
-        for (ControlPlan.Action a : plan) {
-            if (!leading.get() || closed) return;
-            if (!commit(a)) return; // the rest waits for the next pass, planned from fresh state
+        Deque<InFlight> inFlight = new ArrayDeque<>();
+        try {
+            for (ControlPlan.Action a : plan) {
+                if (!leading.get() || closed) return;
+                if (a instanceof ControlPlan.Action.CreateWarm w) {
+                    if (!createWarm(raft.command(), w)) return;
+                } else if (a instanceof ControlPlan.Action.MarkNode) {
+                    // A node's verdict goes in before the moves it causes.
+                    if (send(command(a), a) == null) return;
+                } else {
+                    // Assigns and reports of different VMs do not depend on one another: committed together,
+                    // a pass that places a thousand VMs takes a few round trips, not a thousand.
+                    if (inFlight.size() >= MAX_IN_FLIGHT && !settle(inFlight.removeFirst())) return;
+                    inFlight.add(new InFlight(a, raft.submit(command(a))));
+                }
+            }
+        } finally {
+            // The rest waits for the next pass, planned from fresh state; what is in flight is seen through.
+            while (!inFlight.isEmpty()) settle(inFlight.removeFirst());
         }
+    }
+
+    /** A command the pass has submitted and not yet seen committed. */
+    private record InFlight(ControlPlan.Action action, CompletableFuture<CommandResult> result) {}
+
+    private boolean settle(InFlight f) throws InterruptedException {
+        return outcome(f.result(), f.action()) != null;
     }
 
     private QueryResult local(Query q) throws InterruptedException {
@@ -130,7 +158,8 @@ public final class Controller implements AutoCloseable {
         return out;
     }
 
-    private boolean commit(ControlPlan.Action a) throws InterruptedException {
+    /** The command that carries out {@code a} (not CreateWarm, which picks its own id). */
+    private Command command(ControlPlan.Action a) {
         Command.Builder c = raft.command();
         if (a instanceof ControlPlan.Action.MarkNode m) {
             LOG.info("node {} is {}: {}", m.nodeId(), m.state() == dev.flotilla.proto.NodeState.NODE_DOWN ? "down" : "up", m.reason());
@@ -144,10 +173,8 @@ public final class Controller implements AutoCloseable {
         } else if (a instanceof ControlPlan.Action.RetireWarm r) {
             LOG.info("retire warm VM {}: {}", r.jobId(), r.reason());
             c.setDeleteVm(DeleteVm.newBuilder().setJobId(r.jobId()));
-        } else if (a instanceof ControlPlan.Action.CreateWarm w) {
-            return createWarm(c, w);
         }
-        return send(c.build(), a) != null;
+        return c.build();
     }
 
     private boolean createWarm(Command.Builder c, ControlPlan.Action.CreateWarm w) throws InterruptedException {
@@ -174,8 +201,12 @@ public final class Controller implements AutoCloseable {
 
     /** Commits one command; a rejection is logged and counts as done (the next pass re-plans). */
     private CommandResult send(Command command, ControlPlan.Action a) throws InterruptedException {
+        return outcome(raft.submit(command), a);
+    }
+
+    private CommandResult outcome(CompletableFuture<CommandResult> pending, ControlPlan.Action a) throws InterruptedException {
         try {
-            CommandResult r = raft.submit(command).get(COMMIT_TIMEOUT_MS, TimeUnit.MILLISECONDS);
+            CommandResult r = pending.get(COMMIT_TIMEOUT_MS, TimeUnit.MILLISECONDS);
             if (r.hasRejection()) {
                 LOG.info("controller action {} refused: {} {}", a, r.getRejection().getCode(), r.getRejection().getMessage());
             }

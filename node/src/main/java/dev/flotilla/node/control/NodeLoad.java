@@ -21,22 +21,6 @@ public record NodeLoad(long vcpu, long memMb, long vmsOfTenant) {
         return new NodeLoad(vcpu, mem, count);
     }
 
-    static NodeLoad of(String nodeId, String tenant, String excludingJobId, List<VmRecord> assignments) {
-        long vcpu = 0, mem = 0, ofTenant = 0;
-        for (VmRecord vm : assignments) {
-            if (!vm.getNode().equals(nodeId) || vm.getId().equals(excludingJobId) || !holdsCapacity(vm)) {
-                continue;
-            }
-            vcpu += vm.getSpec().getResources().getVcpu();
-            mem += vm.getSpec().getResources().getMemMb();
-            // Warm VMs belong to no tenant yet; they must not push a tenant's own VMs around.
-            if (!vm.getWarm() && vm.getTenant().equals(tenant)) {
-                ofTenant++;
-            }
-        }
-        return new NodeLoad(vcpu, mem, ofTenant);
-    }
-
     /**
      * A VM holds its node's capacity while it is meant to run and has not finished: a VM desired
      * stopped, or a job that ended, gives its room back even though its record still names the node.

@@ -30,7 +30,7 @@ public final class Placement {
 
     /** {@link #place(VmRecord, List, List, String)} with no leader known: every node is alike. */
     public static Decision place(VmRecord vm, List<NodeRecord> nodes, List<VmRecord> currentAssignments) {
-        return place(vm, nodes, currentAssignments, "");
+        return place(vm, nodes, Loads.of(currentAssignments), "");
     }
 
     /**
@@ -46,13 +46,18 @@ public final class Placement {
      * @param leaderId the node that leads now ("" when unknown)
      */
     public static Decision place(VmRecord vm, List<NodeRecord> nodes, List<VmRecord> currentAssignments, String leaderId) {
+        return place(vm, nodes, Loads.of(currentAssignments), leaderId);
+    }
+
+    /** {@link #place(VmRecord, List, List, String)} with the assignments already tallied, for a pass placing many. */
+    static Decision place(VmRecord vm, List<NodeRecord> nodes, Loads loads, String leaderId) {
         VmSpec spec = vm.getSpec();
         List<Candidate> fit = new ArrayList<>();
         List<String> rejected = new ArrayList<>();
         List<NodeRecord> byId = new ArrayList<>(nodes);
         byId.sort(Comparator.comparing(NodeRecord::getId));
         for (NodeRecord node : byId) {
-            NodeLoad load = NodeLoad.of(node.getId(), vm.getTenant(), vm.getId(), currentAssignments);
+            NodeLoad load = loads.on(node.getId(), vm);
             Optional<String> why = rejection(spec, node, load);
             if (why.isPresent()) {
                 rejected.add(node.getId() + ": " + why.get());
@@ -64,7 +69,7 @@ public final class Placement {
             return new Decision.Unplaceable(unplaceableReason(vm, rejected));
         }
         if ("lua".equals(spec.getRuntime()) && !leaderId.isEmpty()) {
-            return new Decision.Place(luaChoice(vm, fit, currentAssignments, leaderId).node().getId());
+            return new Decision.Place(luaChoice(vm, fit, loads, leaderId).node().getId());
         }
         fit.sort(Comparator.comparingLong((Candidate c) -> c.load().vmsOfTenant())
                 .thenComparingDouble(c -> c.usageAfter(spec))
@@ -72,24 +77,18 @@ public final class Placement {
         return new Decision.Place(fit.get(0).node().getId());
     }
 
-    private static Candidate luaChoice(VmRecord vm, List<Candidate> fit, List<VmRecord> current, String leaderId) {
+    private static Candidate luaChoice(VmRecord vm, List<Candidate> fit, Loads loads, String leaderId) {
         VmSpec spec = vm.getSpec();
         List<Candidate> pool = new ArrayList<>(fit);
         boolean followerFits = pool.stream().anyMatch(c -> !c.node().getId().equals(leaderId));
         if (followerFits) {
             pool.removeIf(c -> c.node().getId().equals(leaderId) && c.usageAfter(spec) > LEADER_ROOM);
         }
-        pool.sort(Comparator.comparingLong((Candidate c) -> (luaVmsOn(c.node().getId(), vm.getId(), current) + 1)
+        pool.sort(Comparator.comparingLong((Candidate c) -> (loads.luaOn(c.node().getId(), vm) + 1)
                         * (c.node().getId().equals(leaderId) ? LEADER_WEIGHT : 1))
                 .thenComparingDouble(c -> c.usageAfter(spec))
                 .thenComparing(c -> c.node().getId()));
         return pool.get(0);
-    }
-
-    /** Lua VMs (of every tenant) that hold room on a node, this one excepted. */
-    static long luaVmsOn(String nodeId, String excludingJobId, List<VmRecord> current) {
-        return current.stream().filter(v -> v.getNode().equals(nodeId) && !v.getId().equals(excludingJobId)
-                && "lua".equals(v.getSpec().getRuntime()) && NodeLoad.holdsCapacity(v)).count();
     }
 
     /** Why {@code node} cannot take a VM of {@code spec}, or empty when it can. */

@@ -3,6 +3,7 @@ package dev.flotilla.node.bench;
 import dev.flotilla.node.raft.RaftNode;
 import dev.flotilla.proto.Command;
 import dev.flotilla.proto.CommandResult;
+import dev.flotilla.proto.DesiredState;
 import dev.flotilla.proto.UpsertVm;
 import dev.flotilla.proto.VmSpec;
 import java.net.URI;
@@ -33,6 +34,10 @@ import org.apache.ratis.thirdparty.com.google.protobuf.ByteString;
 /**
  * Drives creates at a running cluster and prints ops/s and latency percentiles, through the HTTP API
  * or straight through a Raft client. Bounded by a duration and an op count. Run by scripts/bench-commit.sh.
+ *
+ * <p>The VMs are created desired stopped, so what is measured is the registry's commit path alone, the
+ * same work etcd does for a put: a create that runs a VM also makes the leader assign it and the agent
+ * report on it (more log entries), and starts a process per VM, which bench-dispatch.sh measures.
  *
  * <p>The peer, etcd, is driven the same way: a put of the same JSON value through its v3 HTTP gateway.
  *
@@ -100,7 +105,7 @@ public final class CommitBench {
                 String addr = addrs.get(i % addrs.size());
                 java.util.Base64.Encoder b64 = java.util.Base64.getEncoder();
                 String key = b64.encodeToString(("/flotilla/vms/" + id).getBytes(java.nio.charset.StandardCharsets.UTF_8));
-                String value = b64.encodeToString(("{\"job_id\":\"" + id + "\",\"spec\":" + SPEC + "}").getBytes(java.nio.charset.StandardCharsets.UTF_8));
+                String value = b64.encodeToString(("{\"job_id\":\"" + id + "\",\"desired\":\"stopped\",\"spec\":" + SPEC + "}").getBytes(java.nio.charset.StandardCharsets.UTF_8));
                 HttpRequest req = HttpRequest.newBuilder(URI.create("http://" + addr + "/v3/kv/put"))
                         .timeout(Duration.ofSeconds(30))
                         .POST(HttpRequest.BodyPublishers.ofString("{\"key\":\"" + key + "\",\"value\":\"" + value + "\"}"))
@@ -112,13 +117,14 @@ public final class CommitBench {
                 HttpRequest req = HttpRequest.newBuilder(URI.create("http://" + addr + "/vms"))
                         .timeout(Duration.ofSeconds(30))
                         .header("Content-Type", "application/json")
-                        .POST(HttpRequest.BodyPublishers.ofString("{\"job_id\":\"" + id + "\",\"spec\":" + SPEC + "}"))
+                        .POST(HttpRequest.BodyPublishers.ofString("{\"job_id\":\"" + id + "\",\"desired\":\"stopped\",\"spec\":" + SPEC + "}"))
                         .build();
                 return http.send(req, HttpResponse.BodyHandlers.discarding()).statusCode() == 202;
             }
             Command c = Command.newBuilder().setRequestId(id).setStampedMs(System.currentTimeMillis()).setOriginNode("bench")
                     .setUpsertVm(UpsertVm.newBuilder().setJobId(id).setTenant("bench")
-                            .setSpec(VmSpec.newBuilder().setRuntime("process").addCmd("sleep").addCmd("60").setLifecycle("service")))
+                            .setSpec(VmSpec.newBuilder().setRuntime("process").addCmd("sleep").addCmd("60").setLifecycle("service"))
+                            .setDesired(DesiredState.DESIRED_STOPPED))
                     .build();
             RaftClientReply r = raft.io().send(Message.valueOf(ByteString.copyFrom(c.toByteArray())));
             return r.isSuccess() && !CommandResult.parseFrom(r.getMessage().getContent().toByteArray()).hasRejection();

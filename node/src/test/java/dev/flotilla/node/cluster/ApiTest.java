@@ -102,7 +102,13 @@ class ApiTest {
         assertEquals(202, stop.status(), stop.text());
         assertEquals("stopped", stop.body().path("desired").asText());
         assertError(call(a, "POST", "/vms/db-1/stop", null), 409, null);
+        Response keep = call(b, "POST", "/vms", "{\"job_id\":\"db-1\",\"spec\":{\"runtime\":\"process\",\"cmd\":[\"sleep\",\"2\"]}}");
+        assertEquals("stopped", keep.body().path("desired").asText(), "an upsert without desired keeps it: " + keep.text());
         assertEquals(202, call(a, "POST", "/vms/db-1/start", null).status());
+        Response cold = call(a, "POST", "/vms", "{\"job_id\":\"cold-1\",\"desired\":\"stopped\",\"spec\":{\"runtime\":\"process\",\"cmd\":[\"true\"]}}");
+        assertEquals(202, cold.status(), cold.text());
+        assertEquals("stopped", cold.body().path("desired").asText(), "created stopped: " + cold.text());
+        assertEquals(200, call(b, "DELETE", "/vms/cold-1", null).status());
         long version = call(a, "GET", "/vms/db-1", null).body().path("version").asLong();
         assertError(call(a, "POST", "/vms", "{\"job_id\":\"db-1\",\"expected_version\":" + (version + 1000)
                 + ",\"spec\":{\"runtime\":\"process\",\"cmd\":[\"x\"]}}"), 409, null);
@@ -148,6 +154,7 @@ class ApiTest {
         assertError(call(a, "POST", "/vms", "{\"job_id\":\"a/b\",\"spec\":{\"runtime\":\"process\",\"cmd\":[\"x\"]}}"), 400, "job_id");
         assertError(call(a, "POST", "/vms", "{\"job_id\":\"" + "x".repeat(300) + "\",\"spec\":{\"runtime\":\"process\",\"cmd\":[\"x\"]}}"), 400, "job_id");
         assertError(call(a, "POST", "/vms", "{\"job_id\":\"ok\"}"), 400, "spec");
+        assertError(call(a, "POST", "/vms", "{\"desired\":\"paused\",\"spec\":{\"runtime\":\"process\",\"cmd\":[\"x\"]}}"), 400, "desired");
         assertError(call(a, "GET", "/vms/a%2Fb", null), 400, "id");
         assertError(call(a, "GET", "/vms/..", null), 400, "id");
         assertError(call(a, "GET", "/vms/" + "y".repeat(300), null), 400, "id");

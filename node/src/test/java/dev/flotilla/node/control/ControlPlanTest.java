@@ -36,6 +36,19 @@ class ControlPlanTest {
     }
 
     @Test
+    void movedVmsCountOnTheirNewNodeForTheRestOfThePass() {
+        List<NodeRecord> two = List.of(Fixtures.node("n1", 2, 4096), Fixtures.node("n2", 2, 4096));
+        VmRecord a = Fixtures.on(Fixtures.vm("a", "t", Fixtures.spec(1, 256)), "n1");
+        VmRecord b = Fixtures.on(Fixtures.vm("b", "t", Fixtures.spec(1, 256)), "n1");
+        VmRecord c = Fixtures.vm("c", "t", Fixtures.spec(1, 256));
+        List<ControlPlan.Action> plan = ControlPlan.plan(two, List.of(a, b, c),
+                List.of(new Liveness.Verdict("n1", NodeState.NODE_DOWN, "silent")));
+        assertEquals(Map.of("a", "n2", "b", "n2"), placements(plan), plan.toString());
+        assertTrue(plan.stream().anyMatch(x -> x instanceof ControlPlan.Action.Report r && r.jobId().equals("c")
+                && r.reason().contains("n2: needs 1 vcpu, 0 of 2 free")), "n2 is full once a and b moved there: " + plan);
+    }
+
+    @Test
     void anUnplaceableVmGetsItsReasonReportedOnceNotEveryPass() {
         VmRecord big = Fixtures.vm("big", "t", Fixtures.spec(16, 256));
         List<ControlPlan.Action> first = ControlPlan.plan(THREE, List.of(big), List.of());
