@@ -5,6 +5,7 @@ import dev.flotilla.node.agent.Registration;
 import dev.flotilla.node.api.HttpApi;
 import dev.flotilla.node.backend.Backend;
 import dev.flotilla.node.backend.BackendException;
+import dev.flotilla.node.backend.lua.LuaHost;
 import dev.flotilla.node.backend.libvirt.DomainXml;
 import dev.flotilla.node.backend.libvirt.LibvirtBackend;
 import dev.flotilla.node.backend.microvm.MicrovmBackend;
@@ -58,6 +59,7 @@ public final class Node implements AutoCloseable {
     private HttpApi api;
     private Agent agent;
     private Controller controller;
+    private LuaHost lua;
     private Thread registrar;
     private final CountDownLatch stopped = new CountDownLatch(1);
 
@@ -71,6 +73,11 @@ public final class Node implements AutoCloseable {
 
     public void start() throws IOException, InterruptedException {
         Files.createDirectories(config.dataPath());
+        if (config.backends.contains("lua")) {
+            lua = new LuaHost(config, raft);
+            lua.start();
+            lua.register(metrics);
+        }
         agent = new Agent(config.nodeId, raft, backends(), RestartPolicy.standard(), Duration.ofMillis(500),
                 config.dataPath().resolve("agent").resolve("machines"));
         controller = new Controller(raft, config.nodeId, config.nodeDownAfterMs, config.controlIntervalMs);
@@ -85,6 +92,15 @@ public final class Node implements AutoCloseable {
                 // Nudges only where there is work: each pass reads the whole registry, so a burst of
                 // creates must not become a burst of full reads on every node (the timed passes catch the rest).
                 VmRecord vm = result.getVm();
+                if (lua != null) {
+                    switch (command.getKindCase()) {
+                        case ASSIGN, UPSERT_VM, DELETE_VM, CLAIM_WARM -> {
+                            if (vm.getSpec().getRuntime().equals("lua")) lua.nudge();
+                        }
+                        case REGISTER_NODE -> lua.nudge();
+                        default -> { }
+                    }
+                }
                 switch (command.getKindCase()) {
                     case ASSIGN -> agent.nudge(); // also the node a VM moved away from
                     case UPSERT_VM, START_VM, STOP_VM, DELETE_VM, CLAIM_WARM -> {
@@ -113,6 +129,7 @@ public final class Node implements AutoCloseable {
 
             @Override
             public void onReloaded(long appliedIndex) {
+                if (lua != null) lua.nudge();
                 agent.nudge();
                 controller.nudge();
             }
@@ -123,7 +140,8 @@ public final class Node implements AutoCloseable {
         metrics.gauge("flotilla_raft_applied_index", "Last applied log index", () -> raft.view().appliedIndex());
         metrics.gauge("flotilla_raft_is_leader", "1 while this node leads", () -> raft.view().isLeader() ? 1 : 0);
         metrics.gauge("flotilla_agent_supervised_vms", "VMs this node's agent keeps running", () -> agent.supervised());
-        api = new HttpApi(HostPort.parse(config.apiAddress), new Routes(raft, metrics, config.nodeId), config.maxBodyBytes);
+        api = new HttpApi(HostPort.parse(config.apiAddress), new Routes(raft, metrics, config.nodeId)
+                .withSim(new dev.flotilla.node.api.SimInspect(raft, config.nodeId, lua)), config.maxBodyBytes);
         api.start();
         LOG.info("node {} started: api http://{}, raft {}, data {}, {} peer(s){}", config.nodeId, config.apiAddress,
                 config.raftAddress, config.dataPath().toAbsolutePath(), config.peers.size(),
@@ -151,6 +169,9 @@ public final class Node implements AutoCloseable {
                     } catch (BackendException e) {
                         LOG.error("backend libvirt is listed but unusable, this node will not offer it: {}", e.getMessage());
                     }
+                }
+                case "lua" -> {
+                    if (lua != null) out.put(name, lua.backend());
                 }
                 default -> LOG.warn("backend '{}' is listed in backends but this node cannot run it yet; not offered", name);
             }
@@ -226,6 +247,7 @@ public final class Node implements AutoCloseable {
         if (registrar != null) registrar.interrupt();
         if (controller != null) controller.close();
         if (agent != null) agent.close();
+        if (lua != null) lua.close();
         if (api != null) api.close();
         try {
             raft.close();

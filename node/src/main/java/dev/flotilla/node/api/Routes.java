@@ -68,11 +68,18 @@ public final class Routes {
     private final RaftNode raft;
     private final NodeMetrics metrics;
     private final String nodeId;
+    private volatile SimInspect sim;
 
     public Routes(RaftNode raft, NodeMetrics metrics, String nodeId) {
         this.raft = raft;
         this.metrics = metrics;
         this.nodeId = nodeId;
+    }
+
+    /** Adds the live view of lua VMs to GET /vms/{id}, and the /vms/{id}/sim and /vms/{id}/logs routes. */
+    public Routes withSim(SimInspect inspect) {
+        this.sim = inspect;
+        return this;
     }
 
     /** Routes one request; the future completes with the reply, failures included. */
@@ -164,6 +171,19 @@ public final class Routes {
                 if (n == 2 && m.equals(HttpMethod.DELETE)) return delete(id, req);
                 if (n == 3 && m.equals(HttpMethod.POST) && "start".equals(p.get(2))) return start(id, req);
                 if (n == 3 && m.equals(HttpMethod.POST) && "stop".equals(p.get(2))) return stop(id, req);
+                SimInspect si = sim;
+                if (si != null && n == 3 && m.equals(HttpMethod.GET) && "sim".equals(p.get(2))) return si.sim(id);
+                if (si != null && n == 3 && m.equals(HttpMethod.GET) && "files".equals(p.get(2))) return si.files(id);
+                if (si != null && n == 3 && m.equals(HttpMethod.GET) && "logs".equals(p.get(2))) {
+                    String after = queryParam(query, "after");
+                    long from;
+                    try {
+                        from = after.isEmpty() ? 0 : Long.parseLong(after);
+                    } catch (NumberFormatException e) {
+                        throw ApiError.badRequest("after", "after must be a line number (the 'next' of the previous answer)");
+                    }
+                    return si.logs(id, from, "1".equals(queryParam(query, "local")));
+                }
             }
         }
         if (n == 1 && "health".equals(first) && m.equals(HttpMethod.GET)) return health();
@@ -399,10 +419,12 @@ public final class Routes {
 
     private CompletableFuture<Reply> get(String id) {
         Query q = Query.newBuilder().setGetVm(GetVm.newBuilder().setJobId(id)).build();
-        return raft.query(q).thenApply(r -> {
+        return raft.query(q).thenCompose(r -> {
             if (r.getVmsCount() == 0)
-                return Reply.error(404, "not_found", "id", "no VM with id '" + id + "'; list VMs with GET /vms", Map.of());
-            return Reply.json(200, VmJson.record(r.getVms(0)));
+                return done(Reply.error(404, "not_found", "id", "no VM with id '" + id + "'; list VMs with GET /vms", Map.of()));
+            SimInspect si = sim;
+            if (si == null) return done(Reply.json(200, VmJson.record(r.getVms(0))));
+            return si.augment(r.getVms(0), VmJson.record(r.getVms(0))).thenApply(o -> Reply.json(200, o));
         });
     }
 

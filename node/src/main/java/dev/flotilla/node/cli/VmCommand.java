@@ -22,7 +22,7 @@ import picocli.CommandLine.Parameters;
 @Command(name = "vm", mixinStandardHelpOptions = true,
         description = "Manage VMs. Every command works against any node; writes go through the leader.",
         subcommands = {VmCommand.Create.class, VmCommand.ListVms.class, VmCommand.Get.class,
-                VmCommand.Start.class, VmCommand.Stop.class, VmCommand.Delete.class})
+                VmCommand.Start.class, VmCommand.Stop.class, VmCommand.Delete.class, VmCommand.Logs.class})
 final class VmCommand {
     private static final ObjectMapper JSON = new ObjectMapper();
 
@@ -61,6 +61,7 @@ final class VmCommand {
             description = {"Create a VM, or replace the spec of an existing job id (upsert).", "",
                     "Examples:",
                     "  flotilla vm create --job-id web-1 --runtime process --cmd sleep --cmd 600",
+                    "  flotilla vm create --job-id echo --runtime lua --program main=echo.lua --dns-name echo.sim",
                     "  flotilla vm create -f web.yaml        # {job_id, tenant, spec: {...}} in YAML or JSON"})
     static final class Create implements Callable<Integer> {
         @Mixin ServerOptions server;
@@ -78,6 +79,8 @@ final class VmCommand {
         @Option(names = "--kernel") String kernel;
         @Option(names = "--rootfs") String rootfs;
         @Option(names = "--expected-version", description = "Apply only if the VM's version is this (0: only if it does not exist).") Long expectedVersion;
+        @Option(names = "--program", paramLabel = "NAME=FILE", description = "A Lua program (runtime lua), sent inline from a local file; repeatable, the first starts at boot.")
+        List<String> programs = new ArrayList<>();
         @Option(names = "--stopped", description = "Record the VM desired stopped: nothing runs until 'flotilla vm start'.") boolean stopped;
 
         @Override
@@ -116,6 +119,22 @@ final class VmCommand {
                 ObjectNode r = spec.has("resources") ? (ObjectNode) spec.get("resources") : spec.putObject("resources");
                 if (vcpu != null) r.put("vcpu", vcpu);
                 if (memMb != null) r.put("mem_mb", memMb);
+            }
+            if (!programs.isEmpty()) {
+                ArrayNode a = spec.putArray("programs");
+                for (String nf : programs) {
+                    int eq = nf.indexOf('=');
+                    if (eq <= 0 || eq == nf.length() - 1) {
+                        System.err.println("error: --program '" + nf + "' must be NAME=FILE, e.g. main=server.lua");
+                        return 2;
+                    }
+                    Path source = Path.of(nf.substring(eq + 1));
+                    if (!Files.isReadable(source)) {
+                        System.err.println("error: --program " + nf.substring(0, eq) + ": cannot read " + source);
+                        return 2;
+                    }
+                    a.addObject().put("name", nf.substring(0, eq)).put("source", Files.readString(source));
+                }
             }
             if (lifecycle != null) spec.put("lifecycle", lifecycle);
             if (dnsName != null) spec.put("dns_name", dnsName);
@@ -173,6 +192,19 @@ final class VmCommand {
                 for (String f : List.of("id", "vm_id", "tenant", "desired", "observed", "reason", "node", "epoch", "ip", "mac", "dns_name", "version"))
                     t.row(f, v.path(f).asText());
                 t.row("spec", v.path("spec").toString());
+                if (v.has("sim")) {
+                    // A lua VM's live view, from the node running it.
+                    JsonNode sim = v.path("sim");
+                    t.row("sim.state", sim.path("state").asText() + (sim.has("stop_reason") ? ": " + sim.path("stop_reason").asText() : ""));
+                    for (JsonNode p : sim.path("processes")) {
+                        String err = p.path("last_error").asText();
+                        t.row("process " + p.path("pid").asText(), p.path("program").asText() + " " + p.path("state").asText()
+                                + (err.isEmpty() ? "" : ": " + err.lines().findFirst().orElse("")));
+                    }
+                    t.row("sim.counters", sim.path("counters").toString());
+                } else if (v.has("sim_error")) {
+                    t.row("sim", v.path("sim_error").asText());
+                }
                 System.out.print(t);
                 return 0;
             } catch (ApiClient.Unreachable e) {
@@ -218,6 +250,57 @@ final class VmCommand {
                 return 0;
             } catch (ApiClient.Unreachable e) {
                 return Output.unreachable(e);
+            }
+        }
+    }
+
+    @Command(name = "logs", mixinStandardHelpOptions = true,
+            description = "Show a lua VM's log lines (kept in the memory of the node running it; any node fetches them).")
+    static final class Logs implements Callable<Integer> {
+        @Mixin ServerOptions server;
+        @Parameters(paramLabel = "ID") String id;
+        @Option(names = {"-f", "--follow"}, description = "Keep printing new lines as the VM logs them (Ctrl-C to stop).") boolean follow;
+        @Option(names = "--for", paramLabel = "SECONDS", description = "With --follow: stop after this many seconds (default: until interrupted).") Long forSeconds;
+
+        @Override
+        public Integer call() throws InterruptedException {
+            long after = 0;
+            long deadline = forSeconds == null ? Long.MAX_VALUE : System.nanoTime() + forSeconds * 1_000_000_000L;
+            String node = null;
+            while (true) {
+                ApiClient.Answer a;
+                try {
+                    a = server.client().get(path(id) + "/logs?after=" + after);
+                } catch (ApiClient.Unreachable e) {
+                    return Output.unreachable(e);
+                }
+                if (a.ok()) {
+                    long next = a.body().path("next").asLong();
+                    String host = a.body().path("node").asText();
+                    if (next < after || (node != null && !node.equals(host))) {
+                        // The VM restarted (here or on another node): its numbering starts again.
+                        if (!server.json) System.out.println("-- VM " + id + " restarted on node " + host + "; its log starts again --");
+                        after = 0;
+                        node = host;
+                        continue;
+                    }
+                    node = host;
+                    if (server.json) {
+                        if (!follow) {
+                            Output.json(a.body());
+                            return 0;
+                        }
+                        for (JsonNode l : a.body().path("lines")) System.out.println(JSON.createObjectNode().put("node", host).put("line", l.asText()));
+                    } else {
+                        for (JsonNode l : a.body().path("lines")) System.out.println(l.asText());
+                    }
+                    System.out.flush();
+                    after = next;
+                } else if (!follow || a.status() != 404) {
+                    return Output.refused(a, server.json);
+                }
+                if (!follow || System.nanoTime() > deadline) return 0;
+                Thread.sleep(500); // the polling interval of --follow
             }
         }
     }

@@ -46,6 +46,11 @@ public final class ControlPlan {
 
     /** Plans one pass; liveness verdicts first, then moves off bad nodes, new placements, warm pools. */
     public static List<Action> plan(List<NodeRecord> nodes, List<VmRecord> vms, List<Liveness.Verdict> verdicts) {
+        return plan(nodes, vms, verdicts, "");
+    }
+
+    /** The same, with the planning node (the leader) named, so placement keeps lua VMs on followers first. */
+    public static List<Action> plan(List<NodeRecord> nodes, List<VmRecord> vms, List<Liveness.Verdict> verdicts, String leaderId) {
         List<Action> out = new ArrayList<>();
         Map<String, NodeRecord> nodeById = new LinkedHashMap<>();
         nodes.stream().sorted(Comparator.comparing(NodeRecord::getId)).forEach(n -> nodeById.put(n.getId(), n));
@@ -66,7 +71,7 @@ public final class ControlPlan {
         Rescheduling.Plan moves = Rescheduling.plan(List.copyOf(work.values()), effectiveNodes);
         for (Rescheduling.Move m : moves.moves()) {
             VmRecord vm = work.get(m.jobId());
-            Decision d = Placement.place(vm, effectiveNodes, loads);
+            Decision d = Placement.place(vm, effectiveNodes, loads, leaderId);
             if (d instanceof Decision.Place p) {
                 out.add(new Action.Place(vm.getId(), p.nodeId(), m.reason()));
                 work.put(vm.getId(), placed(vm, p.nodeId(), loads));
@@ -82,7 +87,7 @@ public final class ControlPlan {
         }
         for (VmRecord vm : List.copyOf(work.values())) {
             if (!vm.getNode().isEmpty() || vm.getDesired() != DesiredState.DESIRED_RUNNING) continue;
-            Decision d = Placement.place(vm, effectiveNodes, loads);
+            Decision d = Placement.place(vm, effectiveNodes, loads, leaderId);
             if (d instanceof Decision.Place p) {
                 out.add(new Action.Place(vm.getId(), p.nodeId(), "unplaced"));
                 work.put(vm.getId(), placed(vm, p.nodeId(), loads));

@@ -99,7 +99,7 @@ public final class Controller implements AutoCloseable {
         QueryResult vms = local(Query.newBuilder().setListVms(ListVms.getDefaultInstance()).build());
         if (nodes == null || vms == null) return;
         List<Liveness.Verdict> verdicts = Liveness.judge(nodes.getNodesList(), followerSilence(), selfId, downAfterMs);
-        List<ControlPlan.Action> plan = ControlPlan.plan(nodes.getNodesList(), vms.getVmsList(), verdicts);
+        List<ControlPlan.Action> plan = ControlPlan.plan(nodes.getNodesList(), vms.getVmsList(), verdicts, selfId);
         Deque<InFlight> inFlight = new ArrayDeque<>();
         try {
             for (ControlPlan.Action a : plan) {

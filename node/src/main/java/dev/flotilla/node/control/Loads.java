@@ -16,6 +16,7 @@ final class Loads {
     private static final class Tally {
         long vcpu;
         long memMb;
+        long lua;
         final Map<String, Long> byTenant = new HashMap<>();
     }
 
@@ -53,11 +54,20 @@ final class Loads {
         return new NodeLoad(vcpu, mem, ofTenant);
     }
 
+    /** Lua VMs (of every tenant) holding room on {@code nodeId}, {@code vm} itself left out. */
+    long luaOn(String nodeId, VmRecord vm) {
+        Tally t = byNode.get(nodeId);
+        if (t == null) return 0;
+        boolean self = vm.getNode().equals(nodeId) && NodeLoad.holdsCapacity(vm) && "lua".equals(vm.getSpec().getRuntime());
+        return t.lua - (self ? 1 : 0);
+    }
+
     private void change(VmRecord vm, int sign) {
         if (!NodeLoad.holdsCapacity(vm)) return;
         Tally t = byNode.computeIfAbsent(vm.getNode(), n -> new Tally());
         t.vcpu += sign * vm.getSpec().getResources().getVcpu();
         t.memMb += sign * vm.getSpec().getResources().getMemMb();
+        if ("lua".equals(vm.getSpec().getRuntime())) t.lua += sign;
         // Warm VMs belong to no tenant yet; they must not push a tenant's own VMs around.
         if (!vm.getWarm()) t.byTenant.merge(vm.getTenant(), (long) sign, Long::sum);
     }

@@ -17,19 +17,40 @@ import java.util.Optional;
  */
 public final class Placement {
 
+    /**
+     * The most of its capacity the leader may have in use, this VM included, and still take a lua VM
+     * while a follower could: the leader also commits every log entry and runs the controller.
+     */
+    static final double LEADER_ROOM = 0.5;
+
+    /** A lua VM counts this many times on the leader when spreading, so it takes a smaller share. */
+    static final int LEADER_WEIGHT = 2;
+
     private Placement() {}
+
+    /** {@link #place(VmRecord, List, List, String)} with no leader known: every node is alike. */
+    public static Decision place(VmRecord vm, List<NodeRecord> nodes, List<VmRecord> currentAssignments) {
+        return place(vm, nodes, Loads.of(currentAssignments), "");
+    }
 
     /**
      * Picks a node for {@code vm}. A node qualifies when it is up and not drained, offers the spec's
      * runtime, meets the spec's constraints and has room (unless the spec allows oversubscription).
      * Among those: fewest VMs of the same tenant first (spread), then the least loaded, then node id.
+     *
+     * <p>Lua VMs prefer followers: their tick loops and packets compete with the leader's log work. The
+     * leader takes one only when it has room (at most {@link #LEADER_ROOM} of its capacity in use with
+     * it) or no follower can; and while spreading, each lua VM on the leader counts
+     * {@link #LEADER_WEIGHT} times, so the leader takes about half a follower's share.
+     *
+     * @param leaderId the node that leads now ("" when unknown)
      */
-    public static Decision place(VmRecord vm, List<NodeRecord> nodes, List<VmRecord> currentAssignments) {
-        return place(vm, nodes, Loads.of(currentAssignments));
+    public static Decision place(VmRecord vm, List<NodeRecord> nodes, List<VmRecord> currentAssignments, String leaderId) {
+        return place(vm, nodes, Loads.of(currentAssignments), leaderId);
     }
 
-    /** {@link #place(VmRecord, List, List)} with the assignments already tallied, for a pass placing many. */
-    static Decision place(VmRecord vm, List<NodeRecord> nodes, Loads loads) {
+    /** {@link #place(VmRecord, List, List, String)} with the assignments already tallied, for a pass placing many. */
+    static Decision place(VmRecord vm, List<NodeRecord> nodes, Loads loads, String leaderId) {
         VmSpec spec = vm.getSpec();
         List<Candidate> fit = new ArrayList<>();
         List<String> rejected = new ArrayList<>();
@@ -47,10 +68,27 @@ public final class Placement {
         if (fit.isEmpty()) {
             return new Decision.Unplaceable(unplaceableReason(vm, rejected));
         }
+        if ("lua".equals(spec.getRuntime()) && !leaderId.isEmpty()) {
+            return new Decision.Place(luaChoice(vm, fit, loads, leaderId).node().getId());
+        }
         fit.sort(Comparator.comparingLong((Candidate c) -> c.load().vmsOfTenant())
                 .thenComparingDouble(c -> c.usageAfter(spec))
                 .thenComparing(c -> c.node().getId()));
         return new Decision.Place(fit.get(0).node().getId());
+    }
+
+    private static Candidate luaChoice(VmRecord vm, List<Candidate> fit, Loads loads, String leaderId) {
+        VmSpec spec = vm.getSpec();
+        List<Candidate> pool = new ArrayList<>(fit);
+        boolean followerFits = pool.stream().anyMatch(c -> !c.node().getId().equals(leaderId));
+        if (followerFits) {
+            pool.removeIf(c -> c.node().getId().equals(leaderId) && c.usageAfter(spec) > LEADER_ROOM);
+        }
+        pool.sort(Comparator.comparingLong((Candidate c) -> (loads.luaOn(c.node().getId(), vm) + 1)
+                        * (c.node().getId().equals(leaderId) ? LEADER_WEIGHT : 1))
+                .thenComparingDouble(c -> c.usageAfter(spec))
+                .thenComparing(c -> c.node().getId()));
+        return pool.get(0);
     }
 
     /** Why {@code node} cannot take a VM of {@code spec}, or empty when it can. */

@@ -151,6 +151,57 @@ public final class SimRuntime implements AutoCloseable {
         return onShardOf(id, (shard, vm) -> vm.log == null ? List.<String>of() : List.copyOf(vm.log));
     }
 
+    /**
+     * The kept log lines numbered after {@code after} (lines are numbered from 1 as they are logged;
+     * older ones than the kept window are gone). {@code next} is the number to pass next time.
+     */
+    public CompletableFuture<Optional<LogPage>> logsSince(String id, long after) {
+        return onShardOf(id, (shard, vm) -> {
+            if (vm.log == null) {
+                return new LogPage(List.of(), vm.logCount);
+            }
+            long first = vm.logCount - vm.log.size() + 1;
+            List<String> out = new ArrayList<>();
+            long n = first;
+            for (String line : vm.log) {
+                if (n > after) {
+                    out.add(line);
+                }
+                n++;
+            }
+            return new LogPage(List.copyOf(out), vm.logCount);
+        });
+    }
+
+    /** A page of a VM's log: the lines asked for and the count of lines it has logged so far. */
+    public record LogPage(List<String> lines, long next) {
+    }
+
+    /** Every VM's status, each answered by its shard (one round for all, instead of one per VM). */
+    public CompletableFuture<Map<String, SimVmStatus>> statusAll() {
+        List<CompletableFuture<List<SimVmStatus>>> parts = new ArrayList<>();
+        for (Shard shard : shards) {
+            CompletableFuture<List<SimVmStatus>> f = new CompletableFuture<>();
+            parts.add(f);
+            onShard(shard, () -> {
+                List<SimVmStatus> out = new ArrayList<>(shard.byId.size());
+                for (Vm vm : shard.byId.values()) {
+                    out.add(shard.status(vm));
+                }
+                f.complete(out);
+            });
+        }
+        return CompletableFuture.allOf(parts.toArray(CompletableFuture[]::new)).thenApply(x -> {
+            Map<String, SimVmStatus> all = new TreeMap<>();
+            for (CompletableFuture<List<SimVmStatus>> f : parts) {
+                for (SimVmStatus s : f.join()) {
+                    all.put(s.id(), s);
+                }
+            }
+            return all;
+        });
+    }
+
     private interface ShardQuery<T> {
         T answer(Shard shard, Vm vm);
     }
@@ -163,10 +214,15 @@ public final class SimRuntime implements AutoCloseable {
             return f;
         }
         Shard shard = shards[s];
-        Runnable r = () -> {
+        onShard(shard, () -> {
             Vm vm = shard.byId.get(id);
             f.complete(vm == null ? Optional.empty() : Optional.of(q.answer(shard, vm)));
-        };
+        });
+        return f;
+    }
+
+    /** Runs r on the shard's thread at its next tick, or here at once when the loop is not running. */
+    private void onShard(Shard shard, Runnable r) {
         if (running) {
             shard.control.add(r);
         } else {
@@ -179,7 +235,6 @@ public final class SimRuntime implements AutoCloseable {
                 }
             }
         }
-        return f;
     }
 
     int shardOf(int ip) {

@@ -27,6 +27,7 @@ final class Vm {
     VmFs fs;
     boolean fsDirtyQueued;
     ArrayDeque<String> log;
+    long logCount; // lines ever logged, so a reader can ask for the ones after what it saw
     int[] ports;
     LuaProcess[] portOwners;
     long queuedFor = -1;
@@ -143,6 +144,7 @@ final class Vm {
             log.pollFirst();
         }
         log.addLast(line);
+        logCount++;
     }
 
     boolean hasRunnable() {

@@ -49,12 +49,14 @@ final class DispatchCluster implements AutoCloseable {
     }
 
     Response send(String method, String path, String body) {
+        StringBuilder seen = new StringBuilder();
         for (Member m : cluster.members()) {
             if (!m.alive()) continue;
             Optional<Response> r = cluster.send(m, method, path, body, body == null ? Map.of() : JSON);
             if (r.isPresent() && r.get().status() != 503) return r.get();
+            seen.append("; ").append(m.id).append(": ").append(r.map(x -> x.status() + " " + x.text().strip()).orElse("no answer"));
         }
-        throw new AssertionError("no live node answered " + method + " " + path);
+        throw new AssertionError("no live node answered " + method + " " + path + seen);
     }
 
     List<JsonNode> vms() {
