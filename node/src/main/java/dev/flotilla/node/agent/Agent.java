@@ -249,6 +249,8 @@ public final class Agent implements AutoCloseable {
         }
         if (step instanceof Reconcile.Step.Stop s) {
             if (s.release()) {
+                // Stopping may take a while (a guest's shutdown, a process's grace period): say so first.
+                if (s.report()) report(h, ObservedState.STOPPING, "stopping on " + selfId, 0);
                 sup.release(name);
                 stop(b, old != null ? old : inst);
             }
@@ -300,7 +302,8 @@ public final class Agent implements AutoCloseable {
      */
     private void driftCheck(Hosted h, VmRecord r) {
         Sent s = h.lastSent;
-        if (s != null && s.jobId().equals(r.getId()) && s.epoch() == r.getEpoch()) return;
+        // A VM last reported starting (a booting microVM) is asked again until it runs.
+        if (s != null && s.jobId().equals(r.getId()) && s.epoch() == r.getEpoch() && s.observed() != ObservedState.STARTING) return;
         if (h.backend == null || (h.mode != Mode.SUPERVISED && h.mode != Mode.FINISHED)) return;
         VmStatus st;
         try {
@@ -350,6 +353,8 @@ public final class Agent implements AutoCloseable {
             if (s.state() == ObservedState.RUNNING || s.state() == ObservedState.STARTING) {
                 report(h, s.state(), s.reason(), 0);
             }
+        } else if (e instanceof Supervisor.Event.Running run) {
+            report(h, ObservedState.RUNNING, run.status().reason(), 0);
         } else if (e instanceof Supervisor.Event.Ended ended) {
             h.lastEnded = ended.status();
         } else if (e instanceof Supervisor.Event.RestartScheduled rs) {
