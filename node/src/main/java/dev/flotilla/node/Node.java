@@ -71,6 +71,7 @@ public final class Node implements AutoCloseable {
         Files.createDirectories(config.dataPath());
         agent = new Agent(config.nodeId, raft, backends(), RestartPolicy.standard(), Duration.ofMillis(500),
                 config.dataPath().resolve("agent").resolve("machines"));
+        agent.forwardPorts(new dev.flotilla.node.forward.HostPorts(java.net.InetAddress.getByName(config.forwardBindAddress)));
         controller = new Controller(raft, config.nodeId, config.nodeDownAfterMs, config.controlIntervalMs);
         stateMachine.addListener(new RegistryListener() {
             @Override

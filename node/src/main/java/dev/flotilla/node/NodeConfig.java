@@ -113,6 +113,8 @@ public final class NodeConfig {
     /** How often the leader's controller plans when nothing nudges it. */
     public long controlIntervalMs = 300;
     public int maxBodyBytes = 1 << 20;
+    /** The local address VMs' host ports (spec.ports) are opened on. */
+    public String forwardBindAddress = "0.0.0.0";
     /** Test only: serve reads from local state without ReadIndex (the chaos negative control). */
     @JsonProperty("unsafe_local_reads")
     public boolean unsafeLocalReads = false;
@@ -169,6 +171,8 @@ public final class NodeConfig {
             throw new ConfigException("node_down_after_ms " + nodeDownAfterMs + " is too short; at least 500 (Raft heartbeats alone take that long)");
         if (controlIntervalMs < 10 || controlIntervalMs > 60000)
             throw new ConfigException("control_interval_ms " + controlIntervalMs + " must be 10..60000");
+        if (forwardBindAddress == null || !forwardBindAddress.matches("[0-9.]+|[0-9a-fA-F:]*:[0-9a-fA-F:.]*"))
+            throw new ConfigException("forward_bind_address '" + forwardBindAddress + "' must be an IP address, e.g. 0.0.0.0 or 127.0.0.1");
         if (microvm.commandTimeoutMs < 1000 || microvm.stopTimeoutMs < 1000)
             throw new ConfigException("microvm.command_timeout_ms and microvm.stop_timeout_ms must be at least 1000");
         if (microvm.microvmCommand.isBlank() || microvm.systemctlCommand.isBlank())

@@ -7,6 +7,8 @@ import dev.flotilla.node.backend.VmStatus;
 import dev.flotilla.node.backend.process.RestartPolicy;
 import dev.flotilla.node.backend.process.Supervisor;
 import dev.flotilla.node.control.Lifecycle;
+import dev.flotilla.node.forward.Forward;
+import dev.flotilla.node.forward.HostPorts;
 import dev.flotilla.node.raft.RaftNode;
 import dev.flotilla.proto.Command;
 import dev.flotilla.proto.CommandResult;
@@ -79,6 +81,7 @@ public final class Agent implements AutoCloseable {
     private volatile boolean started;
     private volatile int running;
     private boolean adopted;
+    private volatile HostPorts ports;
 
     /**
      * @param backends by runtime name; the agent closes them
@@ -165,6 +168,26 @@ public final class Agent implements AutoCloseable {
             if (!mine.containsKey(name)) remove(name);
         }
         running = (int) hosted.values().stream().filter(h -> h.mode == Mode.SUPERVISED).count();
+        if (ports != null) ports.sync(wantedForwards());
+    }
+
+    /** Opens the host ports of this node's running VMs through {@code ports}; call before {@link #start}. */
+    public void forwardPorts(HostPorts ports) {
+        this.ports = ports;
+    }
+
+    /** The host ports the VMs this agent supervises want, where their backend can reach the guest. */
+    private List<Forward> wantedForwards() {
+        List<Forward> out = new ArrayList<>();
+        for (Hosted h : hosted.values()) {
+            if (h.mode != Mode.SUPERVISED || h.inst == null || h.inst.spec().getPortsCount() == 0) continue;
+            java.util.Optional<String> target = h.backend.guestAddress(h.inst);
+            if (target.isEmpty()) continue;
+            for (dev.flotilla.proto.PortForward p : h.inst.spec().getPortsList()) {
+                out.add(new Forward(p.getHost(), p.getProto().isEmpty() ? "tcp" : p.getProto(), target.get(), p.getGuest(), h.jobId));
+            }
+        }
+        return out;
     }
 
     /** How many machines this agent supervises now (as of its last pass), for the metrics. */
@@ -404,6 +427,7 @@ public final class Agent implements AutoCloseable {
         thread.shutdownNow();
         reporter.shutdownNow();
         supervisors.values().forEach(Supervisor::close);
+        if (ports != null) ports.close();
         backends.values().forEach(Backend::close);
     }
 }
