@@ -28,8 +28,8 @@ import org.junit.jupiter.api.Test;
  * created and started by the node's agent through MicrovmBackend on the microvm.nix test host
  * (scripts/microvm-host), observed running once QMP says so, then stopped and deleted through the API.
  * The guest is real (Debian's kernel and a busybox initramfs in qemu under TCG). The job id has upper
- * case, '_' and '.', so it reaches the host under its mapped name. An operator's own microVM in the
- * same state dir is left alone throughout.
+ * case, '_' and '.', so it reaches the host under its mapped name. The node, killed and restarted,
+ * adopts the running guest. An operator's own microVM in the same state dir is left alone throughout.
  */
 class MicrovmDispatchTest {
     private static final Duration WAIT = Duration.ofSeconds(120);
@@ -84,6 +84,17 @@ class MicrovmDispatchTest {
             Eventually.await("the guest's 'up' line on its console", WAIT, () -> read(journal).contains("flotilla-guest: up (" + name + ")"));
             long qemu = mainPid(env, name);
             assertTrue(ProcessHandle.of(qemu).map(ProcessHandle::isAlive).orElse(false), "qemu " + qemu + " runs");
+
+            // The node killed with SIGKILL and restarted: its agent finds the microVM by its Flotilla name
+            // (list() maps the host name back) and adopts it, without restarting the guest.
+            long epoch = running.path("epoch").asLong();
+            dc.cluster.kill(n1);
+            assertTrue(ProcessHandle.of(qemu).map(ProcessHandle::isAlive).orElse(false), "the guest outlives its node");
+            dc.cluster.start(n1);
+            dc.cluster.awaitHealthy(WAIT);
+            Eventually.await("the restarted agent adopting " + JOB, WAIT, () -> read(n1.log()).contains("VM " + JOB + " (epoch " + epoch + ") is running here: adopting it"));
+            assertEquals(qemu, mainPid(env, name), "the adopted guest is the same qemu, not a new boot");
+            assertEquals("running", dc.vm(JOB).path("observed").asText());
 
             assertEquals(202, dc.send("POST", "/vms/" + JOB + "/stop", null).status());
             Eventually.await(JOB + " observed stopped", WAIT, () -> "stopped".equals(dc.vm(JOB).path("observed").asText()));

@@ -69,6 +69,7 @@ final class ControlSocket implements AutoCloseable {
         if (aliasDir == null || !Files.isDirectory(aliasDir)) {
             aliasDir = Files.createTempDirectory("fl-sock",
                     PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
+            aliasDir.toFile().deleteOnExit(); // after its links: deleteOnExit runs in reverse order
         }
         String key;
         try {
@@ -81,6 +82,7 @@ final class ControlSocket implements AutoCloseable {
         if (!Files.isSymbolicLink(link) || !Files.readSymbolicLink(link).equals(abs)) {
             Files.deleteIfExists(link);
             Files.createSymbolicLink(link, abs);
+            link.toFile().deleteOnExit();
         }
         return link;
     }

@@ -105,6 +105,7 @@ public final class Supervisor implements AutoCloseable {
             Watched w = new Watched(vm);
             w.startedAtMs = clockMs.getAsLong();
             w.running = true;
+            w.seen = ObservedState.RUNNING; // adopted because it runs: nothing new to tell
             replace(w);
         });
     }
