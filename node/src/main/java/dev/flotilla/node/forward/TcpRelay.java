@@ -17,6 +17,8 @@ import java.util.concurrent.ConcurrentHashMap;
  */
 final class TcpRelay implements Relay {
     private static final int CONNECT_TIMEOUT_MS = 5000;
+    /** Relayed connections at once per host port; more are closed at once (each costs two threads). */
+    static final int MAX_CONNECTIONS = 256;
     private final Forward forward;
     private final ServerSocket server;
     private final Set<Socket> open = ConcurrentHashMap.newKeySet();
@@ -54,6 +56,10 @@ final class TcpRelay implements Relay {
                 client = server.accept();
             } catch (IOException e) {
                 return; // closed
+            }
+            if (open.size() >= 2 * MAX_CONNECTIONS) {
+                closeQuietly(client); // two sockets per relayed connection: at the cap, refuse rather than spawn threads
+                continue;
             }
             open.add(client);
             Thread t = new Thread(() -> join(client), "forward-" + forward.key() + "-conn");
