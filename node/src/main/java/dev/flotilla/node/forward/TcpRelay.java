@@ -22,6 +22,7 @@ final class TcpRelay implements Relay {
     private final Forward forward;
     private final ServerSocket server;
     private final Set<Socket> open = ConcurrentHashMap.newKeySet();
+    private Thread acceptor;
 
     private TcpRelay(Forward forward, ServerSocket server) {
         this.forward = forward;
@@ -38,9 +39,9 @@ final class TcpRelay implements Relay {
             throw e;
         }
         TcpRelay r = new TcpRelay(f, s);
-        Thread t = new Thread(r::acceptLoop, "forward-" + f.key());
-        t.setDaemon(true);
-        t.start();
+        r.acceptor = new Thread(r::acceptLoop, "forward-" + f.key());
+        r.acceptor.setDaemon(true);
+        r.acceptor.start();
         return r;
     }
 
@@ -121,6 +122,13 @@ final class TcpRelay implements Relay {
             server.close();
         } catch (IOException ignored) {
             // closing is best effort
+        }
+        // The port is only really closed once the accept call returns: until then the kernel still takes
+        // connections on it. Wait for that, so "closed" means closed when sync() returns.
+        try {
+            acceptor.join(5000);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
         }
         for (Socket s : open.toArray(new Socket[0])) closeQuietly(s);
     }

@@ -21,6 +21,7 @@ final class UdpRelay implements Relay {
     private final DatagramSocket socket;
     private final InetSocketAddress guest;
     private final Map<SocketAddress, DatagramSocket> sessions = new ConcurrentHashMap<>();
+    private Thread receiver;
 
     private UdpRelay(Forward forward, DatagramSocket socket) {
         this.forward = forward;
@@ -38,9 +39,9 @@ final class UdpRelay implements Relay {
             throw e;
         }
         UdpRelay r = new UdpRelay(f, s);
-        Thread t = new Thread(r::receiveLoop, "forward-" + f.key());
-        t.setDaemon(true);
-        t.start();
+        r.receiver = new Thread(r::receiveLoop, "forward-" + f.key());
+        r.receiver.setDaemon(true);
+        r.receiver.start();
         return r;
     }
 
@@ -99,6 +100,11 @@ final class UdpRelay implements Relay {
     @Override
     public void close() {
         socket.close();
+        try {
+            receiver.join(5000); // the port is free once the receive call has returned (see TcpRelay.close)
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
         sessions.values().forEach(DatagramSocket::close);
         sessions.clear();
     }
