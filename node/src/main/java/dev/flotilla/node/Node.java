@@ -80,6 +80,7 @@ public final class Node implements AutoCloseable {
         }
         agent = new Agent(config.nodeId, raft, backends(), RestartPolicy.standard(), Duration.ofMillis(500),
                 config.dataPath().resolve("agent").resolve("machines"));
+        agent.forwardPorts(new dev.flotilla.node.forward.HostPorts(java.net.InetAddress.getByName(config.forwardBindAddress)));
         controller = new Controller(raft, config.nodeId, config.nodeDownAfterMs, config.controlIntervalMs);
         stateMachine.addListener(new RegistryListener() {
             @Override
@@ -159,8 +160,7 @@ public final class Node implements AutoCloseable {
             switch (name) {
                 case "process" -> out.put(name, new ProcessBackend(config.processStateDir(),
                         Duration.ofMillis(config.process.stopGraceMs)));
-                case "microvm" -> out.put(name, new MicrovmBackend(MicrovmSettings.of(Path.of(config.microvm.stateDir),
-                        config.microvm.microvmCommand, config.microvm.systemctlCommand).withGcRootsDir(Path.of(config.microvm.gcRootsDir))));
+                case "microvm" -> out.put(name, new MicrovmBackend(microvmSettings(config.microvm)));
                 case "libvirt" -> {
                     try {
                         out.put(name, new LibvirtBackend(config.libvirt.uri,
@@ -177,6 +177,14 @@ public final class Node implements AutoCloseable {
             }
         }
         return out;
+    }
+
+    /** The microvm backend's settings from the config's microvm section (docs/configuration.md). */
+    static MicrovmSettings microvmSettings(NodeConfig.Microvm m) {
+        Path state = Path.of(m.stateDir);
+        return new MicrovmSettings(state, m.flakeDir.isEmpty() ? state.resolve(".flotilla-flakes") : Path.of(m.flakeDir),
+                Path.of(m.gcRootsDir), List.of(m.microvmCommand), List.of(m.systemctlCommand),
+                Duration.ofMillis(m.commandTimeoutMs), Duration.ofMillis(m.stopTimeoutMs), Duration.ofSeconds(3), m.environment);
     }
 
     /** Registers this node, waits until the local registry has caught up with that, then lets the agent act. */

@@ -64,6 +64,14 @@ public final class NodeConfig {
         public String systemctlCommand = "systemctl";
         /** Where {@code microvm -c} links each VM's runner so Nix keeps it. */
         public String gcRootsDir = "/nix/var/nix/gcroots/microvm";
+        /** Where Flotilla writes one flake per VM; empty means {@code <state_dir>/.flotilla-flakes}. */
+        public String flakeDir = "";
+        /** Extra environment for both commands (the test host in scripts/microvm-host reads its settings here). */
+        public Map<String, String> environment = new LinkedHashMap<>();
+        /** Limit for create, start and status calls (a first {@code microvm -c} may build a NixOS closure). */
+        public long commandTimeoutMs = 600_000;
+        /** Limit for a stop; above the unit's TimeoutStopSec (150 s). */
+        public long stopTimeoutMs = 180_000;
     }
 
     /** libvirt backend settings. */
@@ -105,6 +113,8 @@ public final class NodeConfig {
     /** How often the leader's controller plans when nothing nudges it. */
     public long controlIntervalMs = 300;
     public int maxBodyBytes = 1 << 20;
+    /** The local address VMs' host ports (spec.ports) are opened on. */
+    public String forwardBindAddress = "0.0.0.0";
     /** Test only: serve reads from local state without ReadIndex (the chaos negative control). */
     @JsonProperty("unsafe_local_reads")
     public boolean unsafeLocalReads = false;
@@ -161,6 +171,12 @@ public final class NodeConfig {
             throw new ConfigException("node_down_after_ms " + nodeDownAfterMs + " is too short; at least 500 (Raft heartbeats alone take that long)");
         if (controlIntervalMs < 10 || controlIntervalMs > 60000)
             throw new ConfigException("control_interval_ms " + controlIntervalMs + " must be 10..60000");
+        if (forwardBindAddress == null || !forwardBindAddress.matches("[0-9.]+|[0-9a-fA-F:]*:[0-9a-fA-F:.]*"))
+            throw new ConfigException("forward_bind_address '" + forwardBindAddress + "' must be an IP address, e.g. 0.0.0.0 or 127.0.0.1");
+        if (microvm.commandTimeoutMs < 1000 || microvm.stopTimeoutMs < 1000)
+            throw new ConfigException("microvm.command_timeout_ms and microvm.stop_timeout_ms must be at least 1000");
+        if (microvm.microvmCommand.isBlank() || microvm.systemctlCommand.isBlank())
+            throw new ConfigException("microvm.microvm_command and microvm.systemctl_command must name a command");
         if (raft.electionMinMs <= 0 || raft.electionMaxMs <= raft.electionMinMs)
             throw new ConfigException("raft.election_min_ms must be > 0 and below raft.election_max_ms");
         if (!join) {

@@ -7,6 +7,8 @@ import dev.flotilla.node.backend.VmStatus;
 import dev.flotilla.node.backend.process.RestartPolicy;
 import dev.flotilla.node.backend.process.Supervisor;
 import dev.flotilla.node.control.Lifecycle;
+import dev.flotilla.node.forward.Forward;
+import dev.flotilla.node.forward.HostPorts;
 import dev.flotilla.node.raft.RaftNode;
 import dev.flotilla.proto.Command;
 import dev.flotilla.proto.CommandResult;
@@ -79,6 +81,7 @@ public final class Agent implements AutoCloseable {
     private volatile boolean started;
     private volatile int running;
     private boolean adopted;
+    private volatile HostPorts ports;
 
     /**
      * @param backends by runtime name; the agent closes them
@@ -165,6 +168,26 @@ public final class Agent implements AutoCloseable {
             if (!mine.containsKey(name)) remove(name);
         }
         running = (int) hosted.values().stream().filter(h -> h.mode == Mode.SUPERVISED).count();
+        if (ports != null) ports.sync(wantedForwards());
+    }
+
+    /** Opens the host ports of this node's running VMs through {@code ports}; call before {@link #start}. */
+    public void forwardPorts(HostPorts ports) {
+        this.ports = ports;
+    }
+
+    /** The host ports the VMs this agent supervises want, where their backend can reach the guest. */
+    private List<Forward> wantedForwards() {
+        List<Forward> out = new ArrayList<>();
+        for (Hosted h : hosted.values()) {
+            if (h.mode != Mode.SUPERVISED || h.inst == null || h.inst.spec().getPortsCount() == 0) continue;
+            java.util.Optional<String> target = h.backend.guestAddress(h.inst);
+            if (target.isEmpty()) continue;
+            for (dev.flotilla.proto.PortForward p : h.inst.spec().getPortsList()) {
+                out.add(new Forward(p.getHost(), p.getProto().isEmpty() ? "tcp" : p.getProto(), target.get(), p.getGuest(), h.jobId));
+            }
+        }
+        return out;
     }
 
     /** How many machines this agent supervises now (as of its last pass), for the metrics. */
@@ -249,6 +272,8 @@ public final class Agent implements AutoCloseable {
         }
         if (step instanceof Reconcile.Step.Stop s) {
             if (s.release()) {
+                // Stopping may take a while (a guest's shutdown, a process's grace period): say so first.
+                if (s.report()) report(h, ObservedState.STOPPING, "stopping on " + selfId, 0);
                 sup.release(name);
                 stop(b, old != null ? old : inst);
             }
@@ -300,7 +325,8 @@ public final class Agent implements AutoCloseable {
      */
     private void driftCheck(Hosted h, VmRecord r) {
         Sent s = h.lastSent;
-        if (s != null && s.jobId().equals(r.getId()) && s.epoch() == r.getEpoch()) return;
+        // A VM last reported starting (a booting microVM) is asked again until it runs.
+        if (s != null && s.jobId().equals(r.getId()) && s.epoch() == r.getEpoch() && s.observed() != ObservedState.STARTING) return;
         if (h.backend == null || (h.mode != Mode.SUPERVISED && h.mode != Mode.FINISHED)) return;
         VmStatus st;
         try {
@@ -350,6 +376,8 @@ public final class Agent implements AutoCloseable {
             if (s.state() == ObservedState.RUNNING || s.state() == ObservedState.STARTING) {
                 report(h, s.state(), s.reason(), 0);
             }
+        } else if (e instanceof Supervisor.Event.Running run) {
+            report(h, ObservedState.RUNNING, run.status().reason(), 0);
         } else if (e instanceof Supervisor.Event.Ended ended) {
             h.lastEnded = ended.status();
         } else if (e instanceof Supervisor.Event.RestartScheduled rs) {
@@ -399,6 +427,7 @@ public final class Agent implements AutoCloseable {
         thread.shutdownNow();
         reporter.shutdownNow();
         supervisors.values().forEach(Supervisor::close);
+        if (ports != null) ports.close();
         backends.values().forEach(Backend::close);
     }
 }

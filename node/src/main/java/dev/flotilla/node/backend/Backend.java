@@ -25,6 +25,14 @@ public interface Backend extends AutoCloseable {
     /** What the hypervisor says of the VM now. An unknown VM is {@code VmStatus.absent()}. */
     VmStatus status(VmInstance vm) throws BackendException;
 
+    /**
+     * The address at which this host reaches the VM's guest ports, for its port forwards; empty when the
+     * backend cannot tell (then no host port is opened for it).
+     */
+    default java.util.Optional<String> guestAddress(VmInstance vm) {
+        return java.util.Optional.empty();
+    }
+
     /** Names of the VMs this backend finds on the host, so a restarted agent can adopt or stop them. */
     java.util.List<String> list() throws BackendException;
 

@@ -28,7 +28,7 @@ public final class BootBench {
     private BootBench() {}
 
     /** Times of one boot, in milliseconds from the start of the measured action. */
-    record Boot(double qmpRunningMs, double upMs, double createMs, double startMs) {}
+    public record Boot(double qmpRunningMs, double upMs, double createMs, double startMs) {}
 
     public static void main(String[] args) throws Exception {
         Path work = Path.of(arg(args, "--work", "/tmp/flotilla-bench"));
@@ -88,8 +88,8 @@ public final class BootBench {
         return new VmInstance(name, spec, "10.0.0.2", "02:00:0a:00:00:02", 1);
     }
 
-    /** Execs the runner as the unit would (in the VM's dir) and polls QMP and the console. */
-    private static Boot rawBoot(Path vmDir, String name, Path console) throws Exception {
+    /** Execs the runner as the unit would (in the VM's dir) and polls QMP and the console; quits qemu after. */
+    public static Boot rawBoot(Path vmDir, String name, Path console) throws Exception {
         Path socket = vmDir.resolve(name + ".sock");
         Files.deleteIfExists(socket);
         long t0 = System.nanoTime();
@@ -179,7 +179,7 @@ public final class BootBench {
         return (System.nanoTime() - t0) / 1e6;
     }
 
-    static double median(double[] values) {
+    public static double median(double[] values) {
         double[] v = values.clone();
         Arrays.sort(v);
         int n = v.length;

@@ -10,7 +10,12 @@ import java.nio.channels.SelectionKey;
 import java.nio.channels.Selector;
 import java.nio.channels.SocketChannel;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.HexFormat;
 import java.time.Duration;
 
 /**
@@ -35,7 +40,7 @@ final class ControlSocket implements AutoCloseable {
     static ControlSocket connect(Path path, Duration timeout) throws IOException {
         SocketChannel channel = SocketChannel.open(StandardProtocolFamily.UNIX);
         try {
-            channel.connect(UnixDomainSocketAddress.of(path));
+            channel.connect(UnixDomainSocketAddress.of(reachable(path)));
             channel.configureBlocking(false);
             Selector selector = Selector.open();
             channel.register(selector, SelectionKey.OP_READ);
@@ -44,6 +49,42 @@ final class ControlSocket implements AutoCloseable {
             channel.close();
             throw e;
         }
+    }
+
+    /** Longest socket path connect takes: sun_path is 108 bytes with its NUL; a little kept spare. */
+    static final int MAX_PATH_BYTES = 100;
+    private static Path aliasDir;
+
+    /**
+     * A path to the socket that connect accepts. microvm.nix puts a VM's socket at
+     * {@code STATE_DIR/NAME/NAME.sock}, up to 150 bytes with 63-character names, past the kernel's limit
+     * of 107; such a socket is reached through a short symlink to it (connect follows symlinks) in a
+     * private directory of this process under the temp dir.
+     */
+    static synchronized Path reachable(Path socket) throws IOException {
+        Path abs = socket.toAbsolutePath();
+        if (abs.toString().getBytes(StandardCharsets.UTF_8).length <= MAX_PATH_BYTES) {
+            return abs;
+        }
+        if (aliasDir == null || !Files.isDirectory(aliasDir)) {
+            aliasDir = Files.createTempDirectory("fl-sock",
+                    PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
+            aliasDir.toFile().deleteOnExit(); // after its links: deleteOnExit runs in reverse order
+        }
+        String key;
+        try {
+            key = HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256")
+                    .digest(abs.toString().getBytes(StandardCharsets.UTF_8))).substring(0, 16);
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException("the JDK always has SHA-256", e);
+        }
+        Path link = aliasDir.resolve(key);
+        if (!Files.isSymbolicLink(link) || !Files.readSymbolicLink(link).equals(abs)) {
+            Files.deleteIfExists(link);
+            Files.createSymbolicLink(link, abs);
+            link.toFile().deleteOnExit();
+        }
+        return link;
     }
 
     void write(String text) throws IOException {

@@ -17,28 +17,29 @@ import java.util.concurrent.TimeUnit;
  * files rather than pipes: {@code systemctl start} leaves a supervisor behind, and a pipe it inherited
  * would keep a reader waiting for it.
  */
-final class HostCommand {
+public final class HostCommand {
     private final Map<String, String> environment;
 
-    HostCommand(Map<String, String> environment) {
+    public HostCommand(Map<String, String> environment) {
         this.environment = Map.copyOf(environment);
     }
 
     /** What a finished command printed and returned. */
-    record Result(List<String> command, int exitCode, String stdout, String stderr) {
-        boolean ok() {
+    public record Result(List<String> command, int exitCode, String stdout, String stderr) {
+        public boolean ok() {
             return exitCode == 0;
         }
 
         /** The command, its exit code and its stderr (or stdout when stderr is empty), for a message. */
-        String describe() {
+        public String describe() {
             String said = !stderr.isBlank() ? stderr.strip() : stdout.strip();
             return "`" + String.join(" ", command) + "` exited with " + exitCode
                     + (said.isEmpty() ? "" : ": " + said);
         }
     }
 
-    Result run(List<String> command, Duration timeout) throws BackendException {
+    /** Runs the command to its end or the time limit; a command that cannot start or overruns throws. */
+    public Result run(List<String> command, Duration timeout) throws BackendException {
         Path out = null;
         Path err = null;
         try {

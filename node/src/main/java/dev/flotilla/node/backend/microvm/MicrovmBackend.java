@@ -28,6 +28,8 @@ import java.util.Optional;
 public final class MicrovmBackend implements Backend {
     private static final int JOURNAL_LINES = 15;
     private static final int MAX_TAIL_CHARS = 1500;
+    /** Beside flake.nix: the Flotilla machine name the VM was made for (its host name may be a mapping of it). */
+    static final String OWNER_FILE = "flotilla-machine";
     private final MicrovmSettings settings;
     private final HostCommand commands;
 
@@ -45,23 +47,24 @@ public final class MicrovmBackend implements Backend {
         return "microvm";
     }
 
-    /** The directory microvm.nix keeps the VM in ({@code current}, {@code booted}, the control socket). */
-    public Path vmDir(String name) {
-        return settings.stateDir().resolve(name);
+    /** The directory microvm.nix keeps a VM in ({@code current}, {@code booted}, the control socket), by its host name. */
+    public Path vmDir(String hostName) {
+        return settings.stateDir().resolve(hostName);
     }
 
-    /** The directory holding the VM's flake.nix. */
-    public Path flakeDir(String name) {
-        return settings.flakeDir().resolve(name);
+    /** The directory holding a VM's flake.nix and owner file, by its host name. */
+    public Path flakeDir(String hostName) {
+        return settings.flakeDir().resolve(hostName);
     }
 
     @Override
     public void create(VmInstance vm) throws BackendException {
-        MicrovmDefinition def = MicrovmDefinition.of(vm);
-        String name = def.name();
+        String name = hostName(vm.name());
+        MicrovmDefinition def = MicrovmDefinition.of(new VmInstance(name, vm.spec(), vm.ip(), vm.mac(), vm.epoch()));
         Path dir = flakeDir(name);
         String flake = FlakeWriter.render(def);
         boolean changed = writeIfChanged(dir.resolve("flake.nix"), flake, name);
+        writeIfChanged(dir.resolve(OWNER_FILE), vm.name() + "\n", name);
         String ref = "path:" + dir;
         if (Files.isDirectory(vmDir(name))) {
             if (changed || !Files.exists(vmDir(name).resolve("current"))) {
@@ -75,7 +78,7 @@ public final class MicrovmBackend implements Backend {
 
     @Override
     public void start(VmInstance vm) throws BackendException {
-        String name = VmName.check(vm.name());
+        String name = hostName(vm.name());
         if (!Files.exists(vmDir(name).resolve("current/bin/microvm-run"))) {
             throw new BackendException("microvm: cannot start VM " + name + ": " + vmDir(name)
                     + "/current/bin/microvm-run does not exist, so systemd would skip the unit; create the VM first");
@@ -85,13 +88,13 @@ public final class MicrovmBackend implements Backend {
 
     @Override
     public void stop(VmInstance vm) throws BackendException {
-        String name = VmName.check(vm.name());
+        String name = hostName(vm.name());
         expectOk(systemctl(List.of("stop", VmName.unit(name)), settings.stopTimeout()), name, "stop");
     }
 
     @Override
     public void delete(VmInstance vm) throws BackendException {
-        String name = VmName.check(vm.name());
+        String name = hostName(vm.name());
         stop(vm);
         try {
             Path link = settings.gcRootsDir().resolve(name);
@@ -109,12 +112,16 @@ public final class MicrovmBackend implements Backend {
 
     @Override
     public VmStatus status(VmInstance vm) throws BackendException {
-        String name = VmName.check(vm.name());
-        return status(name);
+        return status(vm.name());
     }
 
-    /** Status by name, for VMs found on the host that the agent has no spec for. */
-    public VmStatus status(String name) throws BackendException {
+    /** Status by machine name, for VMs found on the host that the agent has no spec for. */
+    public VmStatus status(String machine) throws BackendException {
+        String name = VmName.forMachine(machine);
+        Optional<String> refusal = refusal(machine, name);
+        if (refusal.isPresent()) {
+            return VmStatus.of(dev.flotilla.proto.ObservedState.FAILED, refusal.get());
+        }
         HostCommand.Result show = systemctl(List.of("show", "-p", "ActiveState,SubState,MainPID,NRestarts",
                 VmName.unit(name)), settings.commandTimeout());
         expectOk(show, name, "status");
@@ -137,6 +144,11 @@ public final class MicrovmBackend implements Backend {
         return StatusReading.read(new StatusReading.Evidence(name, exists, unit, guest, guestError, tail));
     }
 
+    /**
+     * The machines Flotilla made on this host, by their Flotilla names: state-dir entries whose
+     * {@code flake} names Flotilla's own flake directory for them. An operator's own microVMs (their
+     * flakes live elsewhere) are not listed, so the agent never adopts, stops or removes them.
+     */
     @Override
     public List<String> list() throws BackendException {
         List<String> names = new ArrayList<>();
@@ -146,8 +158,8 @@ public final class MicrovmBackend implements Backend {
         try (DirectoryStream<Path> dirs = Files.newDirectoryStream(settings.stateDir())) {
             for (Path d : dirs) {
                 String n = d.getFileName().toString();
-                if (!n.startsWith(".") && Files.isDirectory(d) && Files.exists(d.resolve("flake"))) {
-                    names.add(n);
+                if (!n.startsWith(".") && Files.isDirectory(d) && madeByFlotilla(n)) {
+                    names.add(owner(n).orElse(n));
                 }
             }
         } catch (IOException e) {
@@ -155,6 +167,54 @@ public final class MicrovmBackend implements Backend {
         }
         names.sort(String::compareTo);
         return names;
+    }
+
+    /**
+     * The host name of a machine, refused before any command runs when that name on the host belongs to
+     * someone else: a microVM Flotilla did not make, or (a 40-bit hash collision) another machine.
+     */
+    private String hostName(String machine) throws BackendException {
+        String name = VmName.forMachine(machine);
+        Optional<String> refusal = refusal(machine, name);
+        if (refusal.isPresent()) {
+            throw new BackendException(refusal.get());
+        }
+        return name;
+    }
+
+    private Optional<String> refusal(String machine, String name) {
+        Optional<String> owner = owner(name);
+        if (owner.isPresent() && !owner.get().equals(machine)) {
+            return Optional.of("microvm: VM " + machine + " maps to the host name " + name + ", which VM "
+                    + owner.get() + " already holds on this host (" + flakeDir(name).resolve(OWNER_FILE)
+                    + "); rename one of them");
+        }
+        if (Files.isDirectory(vmDir(name)) && !madeByFlotilla(name)) {
+            return Optional.of("microvm: a microVM named " + name + " exists in " + settings.stateDir()
+                    + " but was not made by Flotilla (its flake is not " + flakeDir(name)
+                    + "), so it is left alone; rename the Flotilla VM or remove that microVM (microvm.nix)");
+        }
+        return Optional.empty();
+    }
+
+    /** True when the VM's {@code flake} (written by {@code microvm -c}) is Flotilla's flake for it. */
+    private boolean madeByFlotilla(String name) {
+        Path flake = vmDir(name).resolve("flake");
+        try {
+            return Files.isRegularFile(flake) && Files.readString(flake).strip().equals("path:" + flakeDir(name));
+        } catch (IOException e) {
+            return false;
+        }
+    }
+
+    /** The machine name kept beside the flake of the VM with this host name, if any. */
+    private Optional<String> owner(String name) {
+        Path file = flakeDir(name).resolve(OWNER_FILE);
+        try {
+            return Files.isRegularFile(file) ? Optional.of(Files.readString(file).strip()) : Optional.empty();
+        } catch (IOException e) {
+            return Optional.empty();
+        }
     }
 
     /** The hypervisor the built runner says it runs, then that hypervisor's answer on its socket. */

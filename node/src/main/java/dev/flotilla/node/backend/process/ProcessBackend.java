@@ -57,6 +57,12 @@ public final class ProcessBackend implements Backend {
         return "process";
     }
 
+    /** A process VM shares the host's network: its guest ports are the host's own, on loopback. */
+    @Override
+    public java.util.Optional<String> guestAddress(VmInstance vm) {
+        return java.util.Optional.of("127.0.0.1");
+    }
+
     @Override
     public synchronized void create(VmInstance vm) throws BackendException {
         List<String> argv = vm.spec().getCmdList();

@@ -40,7 +40,15 @@ public final class Supervisor implements AutoCloseable {
 
         /** It stays ended (a job): {@code status} holds the exit code or the failure. No more events follow. */
         record Finished(String name, VmStatus status) implements Event {}
+
+        /** A VM that was still starting when started (a booting microVM) is now running. */
+        record Running(String name, VmStatus status) implements Event {}
     }
+
+    /** How often a VM that is still starting is asked again, so "running" is seen soon after it is true. */
+    private static final long SETTLE_POLL_MS = 25;
+    /** How long such quick asking goes on before the ordinary poll takes over. */
+    private static final long SETTLE_LIMIT_MS = 120_000;
 
     private final Backend backend;
     private final RestartPolicy policy;
@@ -57,6 +65,8 @@ public final class Supervisor implements AutoCloseable {
         RestartPolicy.Backoff backoff = RestartPolicy.Backoff.fresh();
         ScheduledFuture<?> pendingRestart;
         boolean running;
+        /** The state the last poll saw, so the change from starting to running is told once. */
+        ObservedState seen = ObservedState.OBSERVED_UNSPECIFIED;
 
         Watched(VmInstance vm) {
             this.vm = vm;
@@ -95,6 +105,7 @@ public final class Supervisor implements AutoCloseable {
             Watched w = new Watched(vm);
             w.startedAtMs = clockMs.getAsLong();
             w.running = true;
+            w.seen = ObservedState.RUNNING; // adopted because it runs: nothing new to tell
             replace(w);
         });
     }
@@ -132,7 +143,11 @@ public final class Supervisor implements AutoCloseable {
         try {
             backend.start(w.vm);
             w.running = true;
+            w.seen = ObservedState.STARTING;
             tell(new Event.Started(w.vm.name(), w.attempts));
+            long since = clockMs.getAsLong();
+            int attempt = w.attempts;
+            loop.schedule(() -> settle(w, attempt, since), SETTLE_POLL_MS, TimeUnit.MILLISECONDS);
         } catch (BackendException | RuntimeException e) {
             ended(w, VmStatus.of(ObservedState.FAILED, e.getMessage()));
         }
@@ -159,9 +174,36 @@ public final class Supervisor implements AutoCloseable {
                 continue;
             }
             if (s.exists() && (s.state() == ObservedState.RUNNING || s.state() == ObservedState.STARTING)) {
+                seen(w, s);
                 continue;
             }
             ended(w, s);
+        }
+    }
+
+    /** Asks a just-started VM again and again until it is no longer starting (the poll handles ends). */
+    private void settle(Watched w, int attempt, long since) {
+        if (watched.get(w.vm.name()) != w || w.attempts != attempt || !w.running || w.seen != ObservedState.STARTING) {
+            return;
+        }
+        try {
+            VmStatus s = backend.status(w.vm);
+            if (s.exists() && (s.state() == ObservedState.RUNNING || s.state() == ObservedState.STARTING)) {
+                seen(w, s);
+            }
+        } catch (BackendException | RuntimeException e) {
+            // asked again below, or by the poll
+        }
+        if (w.seen == ObservedState.STARTING && clockMs.getAsLong() - since < SETTLE_LIMIT_MS) {
+            loop.schedule(() -> settle(w, attempt, since), SETTLE_POLL_MS, TimeUnit.MILLISECONDS);
+        }
+    }
+
+    private void seen(Watched w, VmStatus s) {
+        ObservedState before = w.seen;
+        w.seen = s.state();
+        if (s.state() == ObservedState.RUNNING && before != ObservedState.RUNNING) {
+            tell(new Event.Running(w.vm.name(), s));
         }
     }
 
