@@ -14,9 +14,10 @@ public record NodeLoad(long vcpu, long memMb, long vmsOfTenant) {
         long vcpu = 0, mem = 0, count = 0;
         for (VmRecord vm : vms) {
             if (!vm.getNode().equals(nodeId) || !holdsCapacity(vm)) continue;
+            count++;
+            if ("lua".equals(vm.getSpec().getRuntime())) continue; // reserves nothing (see Placement.rejection)
             vcpu += vm.getSpec().getResources().getVcpu();
             mem += vm.getSpec().getResources().getMemMb();
-            count++;
         }
         return new NodeLoad(vcpu, mem, count);
     }

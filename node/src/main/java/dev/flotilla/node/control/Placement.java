@@ -68,7 +68,7 @@ public final class Placement {
         if (fit.isEmpty()) {
             return new Decision.Unplaceable(unplaceableReason(vm, rejected));
         }
-        if ("lua".equals(spec.getRuntime()) && !leaderId.isEmpty()) {
+        if ("lua".equals(spec.getRuntime())) {
             return new Decision.Place(luaChoice(vm, fit, loads, leaderId).node().getId());
         }
         fit.sort(Comparator.comparingLong((Candidate c) -> c.load().vmsOfTenant())
@@ -113,7 +113,8 @@ public final class Placement {
                 return Optional.of("lacks label " + want.getKey() + "=" + want.getValue());
             }
         }
-        if (!spec.getAllowOversubscribe()) {
+        // A lua VM is a few handler tables in the node's tick loop, not a machine: its resources reserve nothing.
+        if (!spec.getAllowOversubscribe() && !"lua".equals(spec.getRuntime())) {
             long vcpu = spec.getResources().getVcpu();
             long mem = spec.getResources().getMemMb();
             long freeVcpu = node.getCapacity().getVcpu() - load.vcpu();

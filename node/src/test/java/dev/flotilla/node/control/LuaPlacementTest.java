@@ -66,6 +66,17 @@ class LuaPlacementTest {
     }
 
     @Test
+    void luaVmsReserveNoVcpuOrMemorySoANodeHoldsManyMore() {
+        List<NodeRecord> nodes = List.of(node("n1", 2, 512, "lua"), node("n2", 2, 512, "lua"), node("n3", 2, 512, "lua"));
+        Map<String, Integer> per = placeMany(60, nodes, List.of(), "n1");
+        assertEquals(60, per.values().stream().mapToInt(Integer::intValue).sum(), "60 lua VMs on 6 vcpu: " + per);
+        VmRecord machine = vm("real", "t", spec(2, 512));
+        List<VmRecord> luaOnN2 = List.of(on(vm("l", "t", LUA), "n2"));
+        assertEquals(new Decision.Place("n2"), Placement.place(machine, List.of(node("n2", 2, 512, "process", "lua")), luaOnN2, "n1"),
+                "a real machine still finds the whole node free beside a lua VM");
+    }
+
+    @Test
     void theLeaderTakesLuaVmsWhenNoFollowerCan() {
         NodeRecord down = node("n2", 64, 65536, "lua").toBuilder().setState(NodeState.NODE_DOWN).build();
         NodeRecord drained = node("n3", 64, 65536, "lua").toBuilder().setDrained(true).build();
