@@ -125,6 +125,7 @@ public final class ChaosRun {
                 cycle.addAll(config.faults());
                 Collections.shuffle(cycle, rnd);
             }
+            supervise(cluster, timeline);
             Fault fault = cycle.remove(0);
             long id = timeline.begin(fault.kind(), "", "injecting");
             Fault.Injected injected;
@@ -156,6 +157,26 @@ public final class ChaosRun {
             LOG.info("healed {}: {}", fault.kind(), healed);
             pauseUntil(recorder, recorder.now() + between(rnd, config.gapMin(), config.gapMax()),
                     attempted < kinds ? Long.MAX_VALUE : end);
+        }
+    }
+
+    /**
+     * What systemd's Restart=always does for a real node: a node that exited by itself (every fault is
+     * healed before the next, so none is meant to be down here) is started again on its data. Each
+     * restart is a "supervisor" window in the timeline, so the report shows how often it happened.
+     */
+    private void supervise(ClusterUnderTest cluster, FaultTimeline timeline) {
+        for (String node : cluster.nodeIds()) {
+            if (cluster.running(node)) continue;
+            long id = timeline.begin("supervisor", node, "exited by itself; restarting it as its supervisor would");
+            try {
+                cluster.restart(node);
+                timeline.end(id, "restarted");
+                LOG.warn("supervisor: node {} had exited by itself; restarted it", node);
+            } catch (RuntimeException e) {
+                harnessErrors.add("could not restart " + node + " after it exited by itself: " + e.getMessage());
+                timeline.end(id, "RESTART FAILED: " + e.getMessage());
+            }
         }
     }
 

@@ -44,7 +44,8 @@ public final class Logging {
         root.setLevel(Level.INFO);
         root.addAppender(out);
         // Ratis and Netty narrate their internals at INFO; keep the node's log to its own events.
-        ctx.getLogger("org.apache.ratis").setLevel(Level.WARN);
+        // FLOTILLA_RATIS_LOG_LEVEL=info (or debug) brings them back when a Raft problem needs its story.
+        ctx.getLogger("org.apache.ratis").setLevel(Level.toLevel(System.getenv("FLOTILLA_RATIS_LOG_LEVEL"), Level.WARN));
         ctx.getLogger("io.netty").setLevel(Level.WARN);
         ctx.getLogger("org.apache.ratis.thirdparty").setLevel(Level.ERROR);
     }

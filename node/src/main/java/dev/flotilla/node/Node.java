@@ -62,6 +62,7 @@ public final class Node implements AutoCloseable {
     private LuaHost lua;
     private Thread registrar;
     private final CountDownLatch stopped = new CountDownLatch(1);
+    private volatile int exitCode;
 
     public Node(NodeConfig config) {
         this.config = config;
@@ -136,6 +137,9 @@ public final class Node implements AutoCloseable {
             }
         });
         raft.start();
+        Thread watch = new Thread(this::watchRaft, "raft-watch");
+        watch.setDaemon(true);
+        watch.start();
         metrics.gauge("flotilla_raft_term", "Current Raft term seen by this node", () -> raft.view().term());
         metrics.gauge("flotilla_raft_commit_index", "Last committed log index", () -> raft.view().commitIndex());
         metrics.gauge("flotilla_raft_applied_index", "Last applied log index", () -> raft.view().appliedIndex());
@@ -245,8 +249,34 @@ public final class Node implements AutoCloseable {
         }
     }
 
-    public void awaitStop() throws InterruptedException {
+    /** Blocks until the node is stopped; then the process's exit code: 0, or 75 when Raft stopped by itself. */
+    public int awaitStop() throws InterruptedException {
         stopped.await();
+        return exitCode;
+    }
+
+    /**
+     * A node whose Raft server has closed by itself still answers HTTP but can never commit or read
+     * again; rather than serve errors forever, it stops, and a supervisor restarts it on its data.
+     */
+    private void watchRaft() {
+        while (stopped.getCount() > 0) {
+            java.util.Optional<org.apache.ratis.util.LifeCycle.State> s = raft.stoppedByItself();
+            if (s.isPresent()) {
+                LOG.error("the Raft server of node {} stopped by itself (state {}): this node can no longer commit or"
+                        + " read. Exiting with code 75 so that its supervisor (systemd Restart=always, or you) starts it"
+                        + " again on its data, which rejoins the group. Raft's own account is in this log with"
+                        + " FLOTILLA_RATIS_LOG_LEVEL=info.", config.nodeId, s.get());
+                exitCode = 75;
+                stopped.countDown();
+                return;
+            }
+            try {
+                Thread.sleep(1000); // a watch interval, not synchronisation
+            } catch (InterruptedException e) {
+                return;
+            }
+        }
     }
 
     @Override

@@ -114,8 +114,7 @@ final class NodeCommand implements Callable<Integer> {
             node.close();
             return 1;
         }
-        node.awaitStop();
-        return 0;
+        return node.awaitStop();
     }
 
     /**

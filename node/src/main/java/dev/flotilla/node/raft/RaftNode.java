@@ -61,6 +61,8 @@ public final class RaftNode implements AutoCloseable {
                 return t;
             });
 
+    private volatile boolean closing;
+
     public RaftNode(NodeConfig config, RegistryStateMachine stateMachine) {
         this.config = config;
         this.stateMachine = stateMachine;
@@ -310,8 +312,24 @@ public final class RaftNode implements AutoCloseable {
         return config.dataPath();
     }
 
+    /**
+     * The Raft server's state when it has stopped by itself rather than through {@link #close()} (Ratis
+     * closes a member that a leader tells to shut down, or whose log or state machine failed), else empty.
+     */
+    public java.util.Optional<org.apache.ratis.util.LifeCycle.State> stoppedByItself() {
+        if (closing || server == null) return java.util.Optional.empty();
+        try {
+            org.apache.ratis.util.LifeCycle.State s = division().getInfo().getLifeCycleState();
+            return s.isClosingOrClosed() || s == org.apache.ratis.util.LifeCycle.State.EXCEPTION
+                    ? java.util.Optional.of(s) : java.util.Optional.empty();
+        } catch (IOException e) {
+            return java.util.Optional.empty(); // the group is not on this server yet
+        }
+    }
+
     @Override
     public void close() throws IOException {
+        closing = true;
         requests.shutdownNow();
         if (client != null) client.close();
         if (server != null) server.close();
