@@ -30,10 +30,34 @@ public record Membership() implements Fault {
     private static String add(ClusterUnderTest cluster, String node) {
         long t0 = System.nanoTime();
         cluster.restartEmpty(node);
-        Command.Result added = admin(cluster, node,
-                List.of("cluster", "add-peer", node, cluster.raftAddress(node)));
+        String added = addUntilMember(cluster, node);
         cluster.markJoined(node);
-        return "empty storage, add-peer: " + describe(added) + "; " + Restart.waitServing(cluster, node, t0);
+        return "empty storage, add-peer: " + added + "; " + Restart.waitServing(cluster, node, t0);
+    }
+
+    /**
+     * add-peer as an operator runs it: a change that did not finish in time (the new member is still
+     * catching up on a loaded host) may still finish, so look at the members, and run it again if the
+     * node is not among them. At most four tries.
+     */
+    private static String addUntilMember(ClusterUnderTest cluster, String node) {
+        List<String> add = List.of("cluster", "add-peer", node, cluster.raftAddress(node));
+        NemesisError last = null;
+        for (int attempt = 1; attempt <= 4; attempt++) {
+            try {
+                return describe(admin(cluster, node, add)) + (attempt > 1 ? " (attempt " + attempt + ")" : "");
+            } catch (NemesisError e) {
+                last = e;
+            }
+            try {
+                if (admin(cluster, node, List.of("cluster", "members")).stdout().contains(node)) {
+                    return "a member after " + attempt + " add-peer attempt(s) that timed out";
+                }
+            } catch (NemesisError e) {
+                last = e;
+            }
+        }
+        throw last;
     }
 
     /** Takes a node that will not start out of the group and brings it back empty. */

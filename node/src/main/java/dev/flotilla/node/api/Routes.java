@@ -516,10 +516,18 @@ public final class Routes {
                     if (id.isEmpty()) throw ApiError.badRequest("id", "id of the new peer is required");
                     if (address.isEmpty()) throw ApiError.badRequest("raft", "raft address host:port of the new peer is required");
                     RaftPeer peer = RaftNode.peer(new dev.flotilla.node.NodeConfig.Peer(id, address, "", ""));
-                    return adminReply(raft.addPeer(peer), "added peer " + id);
+                    try {
+                        return adminReply(raft.addPeer(peer), "added peer " + id);
+                    } catch (IOException e) {
+                        return membershipUnfinished("add-peer " + id + " " + address, e);
+                    }
                 }
                 if (n == 3 && "peers".equals(p.get(1)) && m.equals(HttpMethod.DELETE)) {
-                    return adminReply(raft.removePeer(RaftPeerId.valueOf(p.get(2))), "removed peer " + p.get(2));
+                    try {
+                        return adminReply(raft.removePeer(RaftPeerId.valueOf(p.get(2))), "removed peer " + p.get(2));
+                    } catch (IOException e) {
+                        return membershipUnfinished("remove-peer " + p.get(2), e);
+                    }
                 }
                 if (n == 2 && "leader".equals(p.get(1)) && m.equals(HttpMethod.POST)) {
                     JsonObject o = JsonObject.of(body, "", Set.of("id", "timeout_ms"));
@@ -548,6 +556,14 @@ public final class Routes {
                 return failure(e);
             }
         });
+    }
+
+    /** A configuration change that did not finish in time: it may still, so say how to tell and what to do. */
+    private Reply membershipUnfinished(String command, IOException e) {
+        return Reply.error(503, "unavailable", "", "the configuration change did not finish in time ("
+                + e.getClass().getSimpleName() + ": " + e.getMessage() + "). A new member first catches up on the"
+                + " registry, which takes longer on a large or loaded cluster, and a change needs a quorum. It may still"
+                + " finish: check 'flotilla cluster members', and run '" + command + "' again if it has not taken effect", RETRY);
     }
 
     private Reply adminReply(RaftClientReply r, String okMessage) {

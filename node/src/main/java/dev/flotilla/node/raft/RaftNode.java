@@ -17,6 +17,7 @@ import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import org.apache.ratis.client.RaftClient;
+import org.apache.ratis.client.RaftClientConfigKeys;
 import org.apache.ratis.conf.Parameters;
 import org.apache.ratis.conf.RaftProperties;
 import org.apache.ratis.grpc.GrpcConfigKeys;
@@ -53,6 +54,12 @@ public final class RaftNode implements AutoCloseable {
 
     private RaftServer server;
     private RaftClient client;
+    /**
+     * For configuration changes: a new member must first catch up (a snapshot and the log's tail), which
+     * on a loaded host takes far longer than one command, so these wait longer per attempt than writes do,
+     * yet answer within the CLI's 30 s.
+     */
+    private RaftClient membership;
     private final java.util.concurrent.ThreadPoolExecutor requests = new java.util.concurrent.ThreadPoolExecutor(
             REQUEST_THREADS, REQUEST_THREADS, 30, TimeUnit.SECONDS,
             new java.util.concurrent.ArrayBlockingQueue<>(REQUEST_QUEUE), r -> {
@@ -114,7 +121,7 @@ public final class RaftNode implements AutoCloseable {
 
     private RaftProperties clientProperties() {
         RaftProperties props = new RaftProperties();
-        RaftServerConfigKeys.Rpc.setRequestTimeout(props,
+        RaftClientConfigKeys.Rpc.setRequestTimeout(props,
                 TimeDuration.valueOf(config.raft.requestTimeoutMs, TimeUnit.MILLISECONDS));
         return props;
     }
@@ -134,6 +141,14 @@ public final class RaftNode implements AutoCloseable {
         RaftProperties cprops = clientProperties();
         List<RaftPeer> clientPeers = configuredPeers();
         if (clientPeers.isEmpty()) clientPeers = List.of(peer(new NodeConfig.Peer(config.nodeId, config.raftAddress, "", "")));
+        RaftProperties mprops = new RaftProperties();
+        RaftClientConfigKeys.Rpc.setRequestTimeout(mprops, TimeDuration.valueOf(12, TimeUnit.SECONDS));
+        membership = RaftClient.newBuilder()
+                .setProperties(mprops)
+                .setRaftGroup(RaftGroup.valueOf(GROUP_ID, clientPeers))
+                .setClientRpc(new GrpcFactory(new Parameters()).newRaftClientRpc(ClientId.randomId(), mprops))
+                .setRetryPolicy(RetryPolicies.retryUpToMaximumCountWithFixedSleep(1, TimeDuration.valueOf(1, TimeUnit.SECONDS)))
+                .build();
         client = RaftClient.newBuilder()
                 .setProperties(cprops)
                 .setRaftGroup(RaftGroup.valueOf(GROUP_ID, clientPeers))
@@ -280,7 +295,7 @@ public final class RaftNode implements AutoCloseable {
             throw new IllegalArgumentException("peer " + newPeer.getId() + " is already a member");
         peers.add(newPeer);
         // Ratis 3.2's array overload drops the server list; the List overload keeps it.
-        return client.admin().setConfiguration(peers, List.of());
+        return membership.admin().setConfiguration(peers, List.of());
     }
 
     public RaftClientReply removePeer(RaftPeerId id) throws IOException {
@@ -288,7 +303,7 @@ public final class RaftNode implements AutoCloseable {
         if (!peers.removeIf(p -> p.getId().equals(id)))
             throw new IllegalArgumentException("peer " + id + " is not a member");
         if (peers.isEmpty()) throw new IllegalArgumentException("cannot remove the last member");
-        return client.admin().setConfiguration(peers, List.of());
+        return membership.admin().setConfiguration(peers, List.of());
     }
 
     public RaftClientReply transferLeader(RaftPeerId to, long timeoutMs) throws IOException {
@@ -332,6 +347,7 @@ public final class RaftNode implements AutoCloseable {
         closing = true;
         requests.shutdownNow();
         if (client != null) client.close();
+        if (membership != null) membership.close();
         if (server != null) server.close();
     }
 }
