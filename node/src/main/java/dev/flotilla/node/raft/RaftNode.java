@@ -30,6 +30,7 @@ import org.apache.ratis.protocol.RaftGroupId;
 import org.apache.ratis.protocol.RaftPeer;
 import org.apache.ratis.protocol.RaftPeerId;
 import org.apache.ratis.retry.RetryPolicies;
+import org.apache.ratis.retry.RetryPolicy;
 import org.apache.ratis.server.DivisionInfo;
 import org.apache.ratis.server.RaftServer;
 import org.apache.ratis.server.RaftServerConfigKeys;
@@ -54,12 +55,7 @@ public final class RaftNode implements AutoCloseable {
 
     private RaftServer server;
     private RaftClient client;
-    /**
-     * For configuration changes: a new member must first catch up (a snapshot and the log's tail), which
-     * on a loaded host takes far longer than one command, so these wait longer per attempt than writes do,
-     * yet answer within the CLI's 30 s.
-     */
-    private RaftClient membership;
+    private List<RaftPeer> clientPeers;
     private final java.util.concurrent.ThreadPoolExecutor requests = new java.util.concurrent.ThreadPoolExecutor(
             REQUEST_THREADS, REQUEST_THREADS, 30, TimeUnit.SECONDS,
             new java.util.concurrent.ArrayBlockingQueue<>(REQUEST_QUEUE), r -> {
@@ -141,14 +137,7 @@ public final class RaftNode implements AutoCloseable {
         RaftProperties cprops = clientProperties();
         List<RaftPeer> clientPeers = configuredPeers();
         if (clientPeers.isEmpty()) clientPeers = List.of(peer(new NodeConfig.Peer(config.nodeId, config.raftAddress, "", "")));
-        RaftProperties mprops = new RaftProperties();
-        RaftClientConfigKeys.Rpc.setRequestTimeout(mprops, TimeDuration.valueOf(12, TimeUnit.SECONDS));
-        membership = RaftClient.newBuilder()
-                .setProperties(mprops)
-                .setRaftGroup(RaftGroup.valueOf(GROUP_ID, clientPeers))
-                .setClientRpc(new GrpcFactory(new Parameters()).newRaftClientRpc(ClientId.randomId(), mprops))
-                .setRetryPolicy(RetryPolicies.retryUpToMaximumCountWithFixedSleep(1, TimeDuration.valueOf(1, TimeUnit.SECONDS)))
-                .build();
+        this.clientPeers = clientPeers;
         client = RaftClient.newBuilder()
                 .setProperties(cprops)
                 .setRaftGroup(RaftGroup.valueOf(GROUP_ID, clientPeers))
@@ -288,6 +277,26 @@ public final class RaftNode implements AutoCloseable {
                 .orElseGet(() -> List.copyOf(info.getGroup().getPeers()));
     }
 
+    /**
+     * A client for one configuration change. A new member first catches up (a snapshot and the log's
+     * tail), which on a loaded host takes far longer than one command, so each attempt may take 8 s and
+     * attempts go on for 20 s, which still answers within the CLI's 30 s.
+     */
+    private RaftClient membershipClient() {
+        RaftProperties props = new RaftProperties();
+        RaftClientConfigKeys.Rpc.setRequestTimeout(props, TimeDuration.valueOf(8, TimeUnit.SECONDS));
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+        RetryPolicy untilDeadline = event -> System.nanoTime() < deadline
+                ? RetryPolicies.retryForeverWithSleep(TimeDuration.valueOf(200, TimeUnit.MILLISECONDS)).handleAttemptFailure(event)
+                : RetryPolicies.noRetry().handleAttemptFailure(event);
+        return RaftClient.newBuilder()
+                .setProperties(props)
+                .setRaftGroup(RaftGroup.valueOf(GROUP_ID, clientPeers))
+                .setClientRpc(new GrpcFactory(new Parameters()).newRaftClientRpc(ClientId.randomId(), props))
+                .setRetryPolicy(untilDeadline)
+                .build();
+    }
+
     /** Adds a peer by a configuration change; the new peer must already be running with join: true. */
     public RaftClientReply addPeer(RaftPeer newPeer) throws IOException {
         List<RaftPeer> peers = new ArrayList<>(leaderPeers());
@@ -295,7 +304,9 @@ public final class RaftNode implements AutoCloseable {
             throw new IllegalArgumentException("peer " + newPeer.getId() + " is already a member");
         peers.add(newPeer);
         // Ratis 3.2's array overload drops the server list; the List overload keeps it.
-        return membership.admin().setConfiguration(peers, List.of());
+        try (RaftClient membership = membershipClient()) {
+            return membership.admin().setConfiguration(peers, List.of());
+        }
     }
 
     public RaftClientReply removePeer(RaftPeerId id) throws IOException {
@@ -303,7 +314,9 @@ public final class RaftNode implements AutoCloseable {
         if (!peers.removeIf(p -> p.getId().equals(id)))
             throw new IllegalArgumentException("peer " + id + " is not a member");
         if (peers.isEmpty()) throw new IllegalArgumentException("cannot remove the last member");
-        return membership.admin().setConfiguration(peers, List.of());
+        try (RaftClient membership = membershipClient()) {
+            return membership.admin().setConfiguration(peers, List.of());
+        }
     }
 
     public RaftClientReply transferLeader(RaftPeerId to, long timeoutMs) throws IOException {
@@ -347,7 +360,6 @@ public final class RaftNode implements AutoCloseable {
         closing = true;
         requests.shutdownNow();
         if (client != null) client.close();
-        if (membership != null) membership.close();
         if (server != null) server.close();
     }
 }
