@@ -3,7 +3,8 @@
 # ports, drives creates (of VMs desired stopped: one log entry each) through the HTTP API and through a
 # Raft client directly, with 1 and 64 concurrent clients, and prints ops/s and p50/p99/p999 latency.
 # The peer, a three-node etcd cluster (Debian's etcd-server, fsync on, its default) on loopback in the
-# same run, gets the same load: puts of the same JSON through its v3 HTTP gateway. Each run is bounded: SECONDS long, MAX_OPS at most.
+# same run, gets the same load: puts of the same JSON through its v3 HTTP gateway. Each run is bounded:
+# SECONDS long, MAX_OPS at most.
 #   scripts/bench-commit.sh [SECONDS (default 20)] [MAX_OPS (default 100000)]
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
