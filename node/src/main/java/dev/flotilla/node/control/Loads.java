@@ -47,7 +47,7 @@ final class Loads {
         if (t == null) return new NodeLoad(0, 0, 0);
         long vcpu = t.vcpu, mem = t.memMb, ofTenant = t.byTenant.getOrDefault(vm.getTenant(), 0L);
         if (vm.getNode().equals(nodeId) && NodeLoad.holdsCapacity(vm)) {
-            if (!"lua".equals(vm.getSpec().getRuntime())) {
+            if (NodeLoad.reservesCapacity(vm.getSpec())) {
                 vcpu -= vm.getSpec().getResources().getVcpu();
                 mem -= vm.getSpec().getResources().getMemMb();
             }
@@ -67,11 +67,11 @@ final class Loads {
     private void change(VmRecord vm, int sign) {
         if (!NodeLoad.holdsCapacity(vm)) return;
         Tally t = byNode.computeIfAbsent(vm.getNode(), n -> new Tally());
-        if ("lua".equals(vm.getSpec().getRuntime())) {
-            t.lua += sign; // counted, but holding no vcpu or memory (see Placement.rejection)
-        } else {
+        if (NodeLoad.reservesCapacity(vm.getSpec())) {
             t.vcpu += sign * vm.getSpec().getResources().getVcpu();
             t.memMb += sign * vm.getSpec().getResources().getMemMb();
+        } else {
+            t.lua += sign;
         }
         // Warm VMs belong to no tenant yet; they must not push a tenant's own VMs around.
         if (!vm.getWarm()) t.byTenant.merge(vm.getTenant(), (long) sign, Long::sum);

@@ -3,6 +3,7 @@ package dev.flotilla.node.control;
 import dev.flotilla.proto.DesiredState;
 import dev.flotilla.proto.ObservedState;
 import dev.flotilla.proto.VmRecord;
+import dev.flotilla.proto.VmSpec;
 
 import java.util.List;
 
@@ -15,11 +16,19 @@ public record NodeLoad(long vcpu, long memMb, long vmsOfTenant) {
         for (VmRecord vm : vms) {
             if (!vm.getNode().equals(nodeId) || !holdsCapacity(vm)) continue;
             count++;
-            if ("lua".equals(vm.getSpec().getRuntime())) continue; // reserves nothing (see Placement.rejection)
+            if (!reservesCapacity(vm.getSpec())) continue;
             vcpu += vm.getSpec().getResources().getVcpu();
             mem += vm.getSpec().getResources().getMemMb();
         }
         return new NodeLoad(vcpu, mem, count);
+    }
+
+    /**
+     * Whether a VM of this spec reserves vcpu and memory on its node. A lua VM does not: it is a few
+     * handler tables in the node's tick loop, not a machine.
+     */
+    static boolean reservesCapacity(VmSpec spec) {
+        return !"lua".equals(spec.getRuntime());
     }
 
     /**

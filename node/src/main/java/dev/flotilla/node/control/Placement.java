@@ -113,8 +113,7 @@ public final class Placement {
                 return Optional.of("lacks label " + want.getKey() + "=" + want.getValue());
             }
         }
-        // A lua VM is a few handler tables in the node's tick loop, not a machine: its resources reserve nothing.
-        if (!spec.getAllowOversubscribe() && !"lua".equals(spec.getRuntime())) {
+        if (!spec.getAllowOversubscribe() && NodeLoad.reservesCapacity(spec)) {
             long vcpu = spec.getResources().getVcpu();
             long mem = spec.getResources().getMemMb();
             long freeVcpu = node.getCapacity().getVcpu() - load.vcpu();
