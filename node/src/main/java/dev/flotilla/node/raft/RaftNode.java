@@ -20,6 +20,7 @@ import org.apache.ratis.client.RaftClient;
 import org.apache.ratis.client.RaftClientConfigKeys;
 import org.apache.ratis.conf.Parameters;
 import org.apache.ratis.conf.RaftProperties;
+import org.apache.ratis.RaftConfigKeys;
 import org.apache.ratis.grpc.GrpcConfigKeys;
 import org.apache.ratis.grpc.GrpcFactory;
 import org.apache.ratis.protocol.ClientId;
@@ -91,6 +92,7 @@ public final class RaftNode implements AutoCloseable {
         NodeConfig.Raft r = config.raft;
         RaftProperties props = new RaftProperties();
         HostPort raft = HostPort.parse(config.raftAddress);
+        RaftConfigKeys.Rpc.setType(props, new CatchUpRpc());
         GrpcConfigKeys.Server.setHost(props, raft.host());
         GrpcConfigKeys.Server.setPort(props, raft.port());
         RaftServerConfigKeys.setStorageDir(props, List.of(config.dataPath().resolve("raft").toFile()));
