@@ -11,6 +11,8 @@ import org.apache.ratis.server.leader.LeaderState;
 import org.apache.ratis.server.leader.LogAppender;
 import org.apache.ratis.server.raftlog.RaftLog;
 import org.apache.ratis.statemachine.SnapshotInfo;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Ratis' gRPC transport with one repair: a leader also sends its snapshot to a follower whose next entry is
@@ -24,6 +26,8 @@ import org.apache.ratis.statemachine.SnapshotInfo;
  * transport by class name through {@code raft.rpc.type}.
  */
 public final class CatchUpRpc implements RpcType {
+    private static final Logger LOG = LoggerFactory.getLogger(CatchUpRpc.class);
+
     @Override
     public String name() {
         return CatchUpRpc.class.getName();
@@ -53,8 +57,15 @@ public final class CatchUpRpc implements RpcType {
         @Override
         public SnapshotInfo shouldInstallSnapshot() {
             SnapshotInfo ratis = super.shouldInstallSnapshot();
-            return ratis != null ? ratis : snapshotOverPurgedPrevious(getFollower(), getRaftLog(),
+            if (ratis != null) return ratis;
+            SnapshotInfo ours = snapshotOverPurgedPrevious(getFollower(), getRaftLog(),
                     getServer().getStateMachine().getLatestSnapshot());
+            if (ours != null) {
+                CatchUpRpc.LOG.info("{}: sending snapshot {} to {}: its next entry {} starts this log,"
+                        + " the one before is purged", getServer().getId(), ours.getTermIndex(), getFollowerId(),
+                        getFollower().getNextIndex());
+            }
+            return ours;
         }
     }
 

@@ -1,6 +1,7 @@
 package dev.flotilla.node.cluster;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.flotilla.node.cluster.LocalCluster.Member;
 import java.nio.file.Files;
@@ -58,6 +59,10 @@ class PurgedLogCatchUpTest {
             } catch (AssertionError e) {
                 throw new AssertionError(e.getMessage() + "; the leader's log ends:\n" + LocalCluster.tail(next, 30), e);
             }
+            // It caught up by the repaired rule, not by some other path this test did not mean to build.
+            String leaderLog = Files.readString(next.log());
+            assertTrue(leaderLog.contains("sending snapshot") && leaderLog.contains("starts this log"),
+                    LocalCluster.tail(next, 30));
         }
     }
 }
