@@ -20,7 +20,7 @@ public final class Queries {
             }
             case LIST_VMS -> {
                 ListVms q = query.getListVms();
-                out.addAllVms(q.getWarmOnly() ? store.listWarmVms() : store.listVms(q.getTenant(), q.getNode()));
+                out.addAllVms(q.getWarmOnly() ? store.listWarmVms() : store.listVms(q.getTenant(), q.getNode(), q.getRuntime(), q.getControlled()));
             }
             case LIST_NODES -> out.addAllNodes(store.listNodes());
             case GET_DIGEST -> {

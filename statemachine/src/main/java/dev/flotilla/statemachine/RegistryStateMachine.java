@@ -189,11 +189,10 @@ public class RegistryStateMachine extends BaseStateMachine {
         try {
             Command command = Command.parseFrom(content.toByteArray());
             problem = Rules.precheck(command);
-            if (problem.isEmpty() && command.getStampedMs() == 0) {
+            if (problem.isEmpty() && unstamped(command)) {
                 // The receiving node should have stamped the time; if it did not, the leader does, here, before
                 // the entry enters the log, so every replica still applies the same time.
-                builder.setLogData(UnsafeByteOperations.unsafeWrap(
-                        command.toBuilder().setStampedMs(System.currentTimeMillis()).build().toByteArray()));
+                builder.setLogData(UnsafeByteOperations.unsafeWrap(stamp(command, System.currentTimeMillis()).toByteArray()));
             }
         } catch (InvalidProtocolBufferException e) {
             problem = Optional.of(Reject.invalid("command", "the request is not a Command message: " + e.getMessage()));
@@ -202,6 +201,41 @@ public class RegistryStateMachine extends BaseStateMachine {
         problem.ifPresent(r -> trx.setException(new StateMachineException(
                 r.getCode() + " " + r.getField() + ": " + r.getMessage())));
         return trx;
+    }
+
+    /** What a replayed entry first answered, from the request ids the store remembers. */
+    private CommandResult remembered(Command command, long index) {
+        if (command.hasBatch()) {
+            dev.flotilla.proto.BatchResults.Builder results = dev.flotilla.proto.BatchResults.newBuilder();
+            for (Command c : command.getBatch().getCommandsList()) {
+                results.addResults(remembered(c, index));
+            }
+            return CommandResult.newBuilder().setBatch(results).setIndex(index).build();
+        }
+        return store.request(command.getRequestId()).filter(r -> r.getIndex() == index)
+                .orElse(CommandResult.newBuilder().setDone(true).setIndex(index).build());
+    }
+
+    private static boolean unstamped(Command command) {
+        if (command.getStampedMs() == 0) return true;
+        for (Command c : command.getBatch().getCommandsList()) {
+            if (c.getStampedMs() == 0) return true;
+        }
+        return false;
+    }
+
+    private static Command stamp(Command command, long now) {
+        Command.Builder b = command.toBuilder();
+        if (b.getStampedMs() == 0) b.setStampedMs(now);
+        if (b.hasBatch()) {
+            dev.flotilla.proto.CommandBatch.Builder batch = b.getBatchBuilder();
+            for (int i = 0; i < batch.getCommandsCount(); i++) {
+                if (batch.getCommands(i).getStampedMs() == 0) {
+                    batch.setCommands(i, batch.getCommands(i).toBuilder().setStampedMs(now));
+                }
+            }
+        }
+        return b.build();
     }
 
     /**
@@ -240,8 +274,7 @@ public class RegistryStateMachine extends BaseStateMachine {
                 result = outcome.get().result();
             } else {
                 // A replay of an entry the store already holds: nothing is written; no client waits for it.
-                result = store.request(command.getRequestId()).filter(r -> r.getIndex() == index)
-                        .orElse(CommandResult.newBuilder().setDone(true).setIndex(index).build());
+                result = remembered(command, index);
             }
             updateLastAppliedTermIndex(term, index);
         } catch (IOException | RuntimeException e) {
@@ -254,6 +287,19 @@ public class RegistryStateMachine extends BaseStateMachine {
             storeLock.readLock().unlock();
         }
         long nanos = System.nanoTime() - started;
+        if (result.hasBatch()) {
+            // Listeners hear each command of a batch, as if each were its own entry at this index.
+            int n = command.getBatch().getCommandsCount();
+            for (int i = 0; i < n; i++) {
+                notifyApplied(index, command.getBatch().getCommands(i), result.getBatch().getResults(i), nanos / n);
+            }
+        } else {
+            notifyApplied(index, command, result, nanos);
+        }
+        return CompletableFuture.completedFuture(Message.valueOf(UnsafeByteOperations.unsafeWrap(result.toByteArray())));
+    }
+
+    private void notifyApplied(long index, Command command, CommandResult result, long nanos) {
         for (RegistryListener l : listeners) {
             try {
                 l.onApplied(index, command, result, nanos);
@@ -261,7 +307,6 @@ public class RegistryStateMachine extends BaseStateMachine {
                 LOG.warn("registry listener {} failed on index {}", l, index, e);
             }
         }
-        return CompletableFuture.completedFuture(Message.valueOf(UnsafeByteOperations.unsafeWrap(result.toByteArray())));
     }
 
     // ------------------------------------------------------------------ reads

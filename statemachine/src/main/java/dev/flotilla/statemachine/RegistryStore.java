@@ -20,12 +20,17 @@ import java.util.Arrays;
 import java.util.BitSet;
 import java.util.HexFormat;
 import java.util.List;
+import java.util.Map;
+import java.util.NavigableSet;
 import java.util.Optional;
 import java.util.Set;
 import java.util.SortedMap;
 import java.util.TreeMap;
 import java.util.TreeSet;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentSkipListSet;
+import org.rocksdb.BlockBasedTableConfig;
+import org.rocksdb.BloomFilter;
 import org.rocksdb.Checkpoint;
 import org.rocksdb.ColumnFamilyDescriptor;
 import org.rocksdb.ColumnFamilyHandle;
@@ -76,6 +81,15 @@ public final class RegistryStore implements RegistryState, AutoCloseable {
     private final BitSet taken = new BitSet();
     /** Ids of unclaimed warm VMs, mirrored from the vms family so a create can look for one without a scan. */
     private final Set<String> warm = ConcurrentHashMap.newKeySet();
+    /**
+     * Where each VM is placed and which are lua VMs, mirrored from the vms family: each node's agent and
+     * the simulated network read their own few VMs often, and a scan of every VM would cost them time in
+     * proportion to the whole fleet.
+     */
+    private final Map<String, String> nodeOf = new ConcurrentHashMap<>();
+    private final Map<String, NavigableSet<String>> onNode = new ConcurrentHashMap<>();
+    private final NavigableSet<String> lua = new ConcurrentSkipListSet<>();
+    private final NavigableSet<String> controlled = new ConcurrentSkipListSet<>();
     private volatile AppliedIndex applied;
 
     private RegistryStore(Path dir, Subnet subnet, boolean sync) throws IOException {
@@ -83,7 +97,11 @@ public final class RegistryStore implements RegistryState, AutoCloseable {
         this.subnet = subnet;
         Files.createDirectories(dir);
         dbOptions = new DBOptions().setCreateIfMissing(true).setCreateMissingColumnFamilies(true);
-        cfOptions = new ColumnFamilyOptions();
+        // Most point reads of the apply path miss (a new request id, a new job id); a Bloom filter per
+        // table answers a miss without reading the table's blocks.
+        cfOptions = new ColumnFamilyOptions().setTableFormatConfig(new BlockBasedTableConfig()
+                .setFilterPolicy(new BloomFilter(10, false)).setWholeKeyFiltering(true));
+        cfOptions.setMemtableWholeKeyFiltering(true).setMemtablePrefixBloomSizeRatio(0.02);
         writeOptions = new WriteOptions().setSync(sync);
         List<ColumnFamilyDescriptor> descriptors = new ArrayList<>();
         descriptors.add(new ColumnFamilyDescriptor(RocksDB.DEFAULT_COLUMN_FAMILY, cfOptions));
@@ -123,6 +141,7 @@ public final class RegistryStore implements RegistryState, AutoCloseable {
             for (it.seekToFirst(); it.isValid(); it.next()) {
                 VmRecord vm = parse(it.value(), VmRecord::parseFrom);
                 if (vm.getWarm()) warm.add(vm.getId());
+                index(vm);
             }
         }
     }
@@ -149,9 +168,52 @@ public final class RegistryStore implements RegistryState, AutoCloseable {
         if (index <= applied.index()) {
             return Optional.empty();
         }
+        if (command.hasBatch()) {
+            return Optional.of(applyBatch(term, index, command, Integer.MAX_VALUE));
+        }
         Outcome outcome = Rules.apply(this, command, index);
         commit(term, index, outcome.changes());
         return Optional.of(outcome);
+    }
+
+    /**
+     * Applies a batch's commands in order, each in its own WriteBatch with a mark of how many are done,
+     * so each sees the ones before it and a crash part-way resumes after the last one written (the
+     * entry is replayed; the commands already done are skipped and answered from their request ids).
+     */
+    private Outcome applyBatch(long term, long index, Command command, int stopAfter) throws IOException {
+        Optional<dev.flotilla.proto.Rejection> problem = Rules.precheck(command);
+        if (problem.isPresent()) {
+            CommandResult rejected = Reject.result(problem.get()).toBuilder().setIndex(index).build();
+            commit(term, index, List.of());
+            return new Outcome(rejected, List.of());
+        }
+        List<Command> commands = command.getBatch().getCommandsList();
+        int done = index == applied.index() + 1 ? applied.nextParts() : 0;
+        dev.flotilla.proto.BatchResults.Builder results = dev.flotilla.proto.BatchResults.newBuilder();
+        for (int i = 0; i < commands.size() && i < stopAfter; i++) {
+            Command c = commands.get(i);
+            if (i < done) {
+                results.addResults(request(c.getRequestId()).filter(r -> r.getIndex() == index)
+                        .orElse(CommandResult.newBuilder().setDone(true).setIndex(index).build()));
+                continue;
+            }
+            Outcome outcome = Rules.apply(this, c, index);
+            if (i == commands.size() - 1) {
+                commit(term, index, outcome.changes());
+            } else {
+                commit(new AppliedIndex(applied.term(), applied.index(), i + 1), outcome.changes());
+            }
+            results.addResults(outcome.result());
+        }
+        return new Outcome(CommandResult.newBuilder().setBatch(results).setIndex(index).build(), List.of());
+    }
+
+    /** For tests: applies only the first {@code parts} commands of a batch, as a crash part-way leaves it. */
+    synchronized void applyPartOfBatch(long term, long index, Command batch, int parts) throws IOException {
+        if (index == applied.index() + 1 && parts < batch.getBatch().getCommandsCount()) {
+            applyBatch(term, index, batch, parts);
+        }
     }
 
     /** Records that the log is applied up to an entry that changed nothing here (e.g. a configuration entry). */
@@ -163,19 +225,23 @@ public final class RegistryStore implements RegistryState, AutoCloseable {
 
     /** Writes a command's changes and the applied term/index in one batch. */
     synchronized void commit(long term, long index, List<Change> changes) throws IOException {
+        commit(new AppliedIndex(term, index, 0), changes);
+    }
+
+    private void commit(AppliedIndex at, List<Change> changes) throws IOException {
         List<Runnable> after = new ArrayList<>();
         try (WriteBatch batch = new WriteBatch()) {
             for (Change change : changes) {
                 write(batch, change, after);
             }
-            batch.put(meta, APPLIED_KEY, ByteBuffer.allocate(16).putLong(term).putLong(index).array());
+            batch.put(meta, APPLIED_KEY, encode(at));
             db.write(writeOptions, batch);
         } catch (RocksDBException e) {
-            throw new IOException("cannot write log index " + index + " to the registry store at " + dir + ": "
-                    + e.getMessage(), e);
+            throw new IOException("cannot write log index " + (at.index() + (at.nextParts() > 0 ? 1 : 0))
+                    + " to the registry store at " + dir + ": " + e.getMessage(), e);
         }
         after.forEach(Runnable::run);
-        applied = new AppliedIndex(term, index);
+        applied = at;
     }
 
     private void write(WriteBatch b, Change change, List<Runnable> after) throws RocksDBException {
@@ -183,9 +249,11 @@ public final class RegistryStore implements RegistryState, AutoCloseable {
             b.put(vms, bytes(c.vm().getId()), c.vm().toByteArray());
             String id = c.vm().getId();
             after.add(c.vm().getWarm() ? () -> warm.add(id) : () -> warm.remove(id));
+            after.add(() -> index(c.vm()));
         } else if (change instanceof Change.RemoveVm c) {
             b.delete(vms, bytes(c.jobId()));
             after.add(() -> warm.remove(c.jobId()));
+            after.add(() -> unindex(c.jobId()));
         } else if (change instanceof Change.PutNode c) {
             b.put(nodes, bytes(c.node().getId()), c.node().toByteArray());
         } else if (change instanceof Change.RemoveNode c) {
@@ -210,10 +278,11 @@ public final class RegistryStore implements RegistryState, AutoCloseable {
             b.delete(files, fileKey(c.jobId(), c.path()));
         } else if (change instanceof Change.RememberRequest c) {
             b.put(requests, requestKey(c.requestId()), c.result().toByteArray());
-            b.put(requests, requestIndexKey(c.index()), bytes(c.requestId()));
+            b.put(requests, requestIndexKey(c.index(), c.requestId()), bytes(c.requestId()));
         } else if (change instanceof Change.ForgetRequest c) {
             b.delete(requests, requestKey(c.requestId()));
-            b.delete(requests, requestIndexKey(c.index()));
+            b.delete(requests, requestIndexKey(c.index(), c.requestId()));
+            b.delete(requests, requestIndexKey(c.index())); // the form written before batches
         } else {
             throw new IllegalStateException("no store mapping for " + change);
         }
@@ -280,7 +349,7 @@ public final class RegistryStore implements RegistryState, AutoCloseable {
         try (RocksIterator it = db.newIterator(requests)) {
             for (it.seek(new byte[] {REQUEST_BY_INDEX}); it.isValid() && out.size() < limit; it.next()) {
                 byte[] key = it.key();
-                if (key.length != 9 || key[0] != REQUEST_BY_INDEX) {
+                if (key.length < 9 || key[0] != REQUEST_BY_INDEX) {
                     break;
                 }
                 long at = ByteBuffer.wrap(key, 1, 8).getLong();
@@ -302,17 +371,75 @@ public final class RegistryStore implements RegistryState, AutoCloseable {
 
     /** VMs in job id order, only a tenant's and only those on a node when these are not empty. */
     public List<VmRecord> listVms(String tenant, String node) {
+        return listVms(tenant, node, "");
+    }
+
+    /**
+     * VMs in job id order, only a tenant's, only those on a node and only those of a runtime when these
+     * are not empty. By node, of the lua runtime or controlled only, only those VMs are read (from
+     * in-memory mirrors of the vms family); otherwise every VM is.
+     */
+    public List<VmRecord> listVms(String tenant, String node, String runtime) {
+        return listVms(tenant, node, runtime, false);
+    }
+
+    /** The same, and with {@code onlyControlled} only the VMs a controller plans for ({@link #controlled}). */
+    public List<VmRecord> listVms(String tenant, String node, String runtime, boolean onlyControlled) {
+        java.util.function.Predicate<VmRecord> wanted = vm ->
+                (tenant == null || tenant.isEmpty() || vm.getTenant().equals(tenant))
+                && (node == null || node.isEmpty() || vm.getNode().equals(node))
+                && (runtime == null || runtime.isEmpty() || vm.getSpec().getRuntime().equals(runtime))
+                && (!onlyControlled || controlled(vm));
         List<VmRecord> out = new ArrayList<>();
+        Set<String> ids = node != null && !node.isEmpty() ? onNode.getOrDefault(node, new TreeSet<>())
+                : "lua".equals(runtime) ? lua : onlyControlled ? controlled : null;
+        if (ids != null) {
+            // The mirror is updated just after each write, so an id may be a moment out of date: the record
+            // read is the truth, and the filter is applied to it again.
+            for (String id : ids) {
+                vm(id).filter(wanted).ifPresent(out::add);
+            }
+            return out;
+        }
         try (RocksIterator it = db.newIterator(vms)) {
             for (it.seekToFirst(); it.isValid(); it.next()) {
                 VmRecord vm = parse(it.value(), VmRecord::parseFrom);
-                if ((tenant == null || tenant.isEmpty() || vm.getTenant().equals(tenant))
-                        && (node == null || node.isEmpty() || vm.getNode().equals(node))) {
+                if (wanted.test(vm)) {
                     out.add(vm);
                 }
             }
         }
         return out;
+    }
+
+    private void index(VmRecord vm) {
+        String id = vm.getId();
+        String was = vm.getNode().isEmpty() ? nodeOf.remove(id) : nodeOf.put(id, vm.getNode());
+        if (was != null && !was.equals(vm.getNode())) {
+            NavigableSet<String> old = onNode.get(was);
+            if (old != null) old.remove(id);
+        }
+        if (!vm.getNode().isEmpty()) {
+            onNode.computeIfAbsent(vm.getNode(), n -> new ConcurrentSkipListSet<>()).add(id);
+        }
+        if ("lua".equals(vm.getSpec().getRuntime())) lua.add(id); else lua.remove(id);
+        if (controlled(vm)) controlled.add(id); else controlled.remove(id);
+    }
+
+    /** Whether a leader's controller plans for this VM (see ListVms.controlled). */
+    public static boolean controlled(VmRecord vm) {
+        return !vm.getNode().isEmpty() || vm.getDesired() == dev.flotilla.proto.DesiredState.DESIRED_RUNNING
+                || vm.getWarm() || vm.getSpec().hasWarmPool();
+    }
+
+    private void unindex(String id) {
+        String was = nodeOf.remove(id);
+        if (was != null) {
+            NavigableSet<String> old = onNode.get(was);
+            if (old != null) old.remove(id);
+        }
+        lua.remove(id);
+        controlled.remove(id);
     }
 
     /** The unclaimed warm VMs, in job id order. */
@@ -455,10 +582,10 @@ public final class RegistryStore implements RegistryState, AutoCloseable {
         try {
             byte[] v = read == null ? db.get(meta, APPLIED_KEY) : db.get(meta, read, APPLIED_KEY);
             if (v == null) {
-                return new AppliedIndex(0, -1); // nothing applied: Ratis counts log indexes from 0
+                return new AppliedIndex(0, -1, 0); // nothing applied: Ratis counts log indexes from 0
             }
             ByteBuffer b = ByteBuffer.wrap(v);
-            return new AppliedIndex(b.getLong(), b.getLong());
+            return new AppliedIndex(b.getLong(), b.getLong(), b.remaining() >= 4 ? b.getInt() : 0);
         } catch (RocksDBException e) {
             throw new IllegalStateException("cannot read the applied index from " + dir + ": " + e.getMessage(), e);
         }
@@ -530,10 +657,29 @@ public final class RegistryStore implements RegistryState, AutoCloseable {
         return ByteBuffer.allocate(9).put(REQUEST_BY_INDEX).putLong(index).array();
     }
 
+    /** Several commands of one batch share an index, so the id follows it in the key. */
+    private static byte[] requestIndexKey(long index, String requestId) {
+        byte[] id = bytes(requestId);
+        return ByteBuffer.allocate(9 + id.length).put(REQUEST_BY_INDEX).putLong(index).put(id).array();
+    }
+
+    private static byte[] encode(AppliedIndex at) {
+        ByteBuffer b = ByteBuffer.allocate(at.nextParts() > 0 ? 20 : 16).putLong(at.term()).putLong(at.index());
+        if (at.nextParts() > 0) b.putInt(at.nextParts());
+        return b.array();
+    }
+
     private static boolean startsWith(byte[] key, byte[] prefix) {
         return key.length >= prefix.length && Arrays.equals(key, 0, prefix.length, prefix, 0, prefix.length);
     }
 
-    /** The term and index of the last applied log entry. */
-    public record AppliedIndex(long term, long index) {}
+    /**
+     * The term and index of the last log entry applied whole, and how many commands of the batch at the
+     * next index are applied too (0 but after a crash part-way through a batch).
+     */
+    public record AppliedIndex(long term, long index, int nextParts) {
+        public AppliedIndex(long term, long index) {
+            this(term, index, 0);
+        }
+    }
 }

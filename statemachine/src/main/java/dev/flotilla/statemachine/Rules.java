@@ -101,10 +101,12 @@ public final class Rules {
             case ASSIGN:
                 return first(Ids.validateJobId(command.getAssign().getJobId()),
                         Ids.validateNodeId(command.getAssign().getNodeId()));
+            case BATCH:
+                return Batch.precheck(command.getBatch());
             case KIND_NOT_SET:
                 return Optional.of(Reject.invalid("kind", "the command carries no operation; set one of upsert_vm,"
                         + " start_vm, stop_vm, delete_vm, register_node, set_node_state, assign, report_status,"
-                        + " claim_warm, fs_delta, remove_node"));
+                        + " claim_warm, fs_delta, remove_node, batch"));
             default:
                 return Optional.empty();
         }

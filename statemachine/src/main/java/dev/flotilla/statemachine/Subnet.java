@@ -104,7 +104,12 @@ public record Subnet(int network, int prefix) {
     /** A locally administered unicast MAC derived from the address, so it needs no extra state. */
     public static String macFor(String ip) {
         int a = parseAddress(ip).orElseThrow(() -> new IllegalArgumentException("not an IPv4 address: " + ip));
-        return String.format("02:00:%02x:%02x:%02x:%02x", (a >>> 24) & 255, (a >>> 16) & 255, (a >>> 8) & 255, a & 255);
+        StringBuilder mac = new StringBuilder(17).append("02:00");
+        for (int shift = 24; shift >= 0; shift -= 8) {
+            int octet = (a >>> shift) & 255;
+            mac.append(':').append(Character.forDigit(octet >>> 4, 16)).append(Character.forDigit(octet & 15, 16));
+        }
+        return mac.toString();
     }
 
     /** The PTR owner name of an address: 5.0.0.10.in-addr.arpa for 10.0.0.5. */

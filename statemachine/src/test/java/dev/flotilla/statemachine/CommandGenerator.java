@@ -4,6 +4,7 @@ import com.google.protobuf.ByteString;
 import dev.flotilla.proto.Assign;
 import dev.flotilla.proto.ClaimWarm;
 import dev.flotilla.proto.Command;
+import dev.flotilla.proto.CommandBatch;
 import dev.flotilla.proto.DeleteVm;
 import dev.flotilla.proto.EnvVar;
 import dev.flotilla.proto.FileChange;
@@ -24,7 +25,9 @@ import dev.flotilla.proto.StopVm;
 import dev.flotilla.proto.UpsertVm;
 import dev.flotilla.proto.VmSpec;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Set;
 import java.util.Random;
 
 /**
@@ -130,8 +133,33 @@ final class CommandGenerator {
         return b.build();
     }
 
+    /**
+     * The next log entry: mostly one command; one in eight a batch of up to eight on distinct subjects,
+     * as a node's group commit sends them; one in twenty of those breaks the batch rules on purpose.
+     */
     Command next() {
         index++;
+        if (rnd.nextInt(8) != 0) {
+            return single();
+        }
+        CommandBatch.Builder batch = CommandBatch.newBuilder();
+        Set<String> taken = new HashSet<>();
+        boolean breakRules = rnd.nextInt(20) == 0;
+        for (int i = 0, n = 2 + rnd.nextInt(7); i < n; i++) {
+            Command c = single();
+            List<String> subjects = Batch.subjects(c);
+            if (!breakRules && !Batch.fits(taken, subjects)) continue;
+            taken.addAll(subjects);
+            batch.addCommands(c);
+        }
+        if (breakRules && rnd.nextBoolean()) {
+            batch.addCommands(batch.getCommands(0)); // the same subject twice
+        }
+        return Command.newBuilder().setStampedMs(1_700_000_000_000L + index * 7).setOriginNode(node())
+                .setBatch(batch).build();
+    }
+
+    private Command single() {
         Command.Builder c = Command.newBuilder().setStampedMs(1_700_000_000_000L + index * 7).setOriginNode(node());
         if (rnd.nextInt(5) == 0) {
             c.setRequestId("r" + rnd.nextInt(12));

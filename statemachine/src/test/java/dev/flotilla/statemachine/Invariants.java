@@ -37,6 +37,18 @@ final class Invariants {
                 broken.add("VM " + vm.getId() + " has a stale spec hash");
             }
         }
+        // The in-memory mirrors the agent, the simulated network and the controller read by must answer
+        // what a scan of every VM answers.
+        for (String node : List.of("n0", "n1", "n2")) {
+            List<VmRecord> scanned = vms.stream().filter(v -> v.getNode().equals(node)).toList();
+            if (!store.listVms("", node).equals(scanned)) broken.add("the VMs listed on " + node + " are not the VMs placed there");
+        }
+        if (!store.listVms("", "", "lua").equals(vms.stream().filter(v -> v.getSpec().getRuntime().equals("lua")).toList())) {
+            broken.add("the lua VMs listed are not the lua VMs in the registry");
+        }
+        if (!store.listVms("", "", "", true).equals(vms.stream().filter(RegistryStore::controlled).toList())) {
+            broken.add("the controlled VMs listed are not those a scan finds");
+        }
         SortedMap<String, String> addresses = store.addressHolders();
         if (addresses.size() != vms.size()) {
             broken.add(addresses.size() + " addresses are held for " + vms.size() + " VMs: " + addresses);

@@ -66,6 +66,13 @@ public final class RaftNode implements AutoCloseable {
             });
 
     private volatile boolean closing;
+    /**
+     * One entry from this node in flight at once, the next one gathering meanwhile. Measured with 64
+     * clients on three local nodes (docs/performance.md): 1 in flight gave ~2,900 commits/s, 2 ~2,250
+     * and 4 ~1,950: fewer, larger entries cost the two cores less than more pipelining saves.
+     */
+    private static final int ENTRIES_IN_FLIGHT = 1;
+    private final GroupCommit groupCommit = new GroupCommit(this::send, ENTRIES_IN_FLIGHT, 1 << 20);
 
     public RaftNode(NodeConfig config, RegistryStateMachine stateMachine) {
         this.config = config;
@@ -167,9 +174,24 @@ public final class RaftNode implements AutoCloseable {
         return command(UUID.randomUUID().toString());
     }
 
-    /** Sends a command through the log; completes with its result once committed and applied. */
+    /**
+     * Sends a command through the log; completes with its result once committed and applied. Commands
+     * submitted while this node's earlier entries commit share one entry (see {@link GroupCommit}).
+     */
     public CompletableFuture<CommandResult> submit(Command command) {
-        Message m = Message.valueOf(ByteString.copyFrom(command.toByteArray()));
+        // A command the leader would refuse goes alone, so that it cannot take a batch down with it.
+        if (dev.flotilla.statemachine.Rules.precheck(command).isPresent()) return send(command);
+        return groupCommit.submit(command);
+    }
+
+    /** Log entries this node sent and the commands they held. */
+    public long[] groupCommitCounts() {
+        return groupCommit.counts();
+    }
+
+    /** Sends one log entry. */
+    private CompletableFuture<CommandResult> send(Command entry) {
+        Message m = Message.valueOf(ByteString.copyFrom(entry.toByteArray()));
         return call(() -> commandResult(client.io().send(m)));
     }
 
