@@ -37,6 +37,8 @@ public final class Controller implements AutoCloseable {
     private static final long COMMIT_TIMEOUT_MS = 10_000;
     /** Commands one pass keeps in flight at once; well under Ratis's pending-request limit. */
     private static final int MAX_IN_FLIGHT = 256;
+    /** The longest a leader goes without reading every VM, when no change nudged it. */
+    static final long FULL_PASS_EVERY_MS = 5_000;
     private static final SecureRandom RANDOM = new SecureRandom();
 
     private final RaftNode raft;
@@ -80,11 +82,14 @@ public final class Controller implements AutoCloseable {
     }
 
     private void run() {
+        long lastFullPass = 0;
         while (!closed) {
             try {
-                wake.tryAcquire(intervalMs, TimeUnit.MILLISECONDS);
+                boolean nudged = wake.tryAcquire(intervalMs, TimeUnit.MILLISECONDS);
                 wake.drainPermits();
-                if (leading.get() && raft.view().isLeader()) pass();
+                if (!leading.get() || !raft.view().isLeader()) continue;
+                boolean due = System.nanoTime() - lastFullPass >= TimeUnit.MILLISECONDS.toNanos(FULL_PASS_EVERY_MS);
+                if (pass(nudged || due)) lastFullPass = System.nanoTime();
             } catch (InterruptedException e) {
                 return;
             } catch (RuntimeException e) {
@@ -94,11 +99,25 @@ public final class Controller implements AutoCloseable {
         }
     }
 
-    private void pass() throws InterruptedException {
+    /**
+     * Plans and commits one round. Reading every VM costs time in proportion to the fleet, so a round
+     * that was not nudged and finds no node to mark up or down stops after the liveness check; such
+     * rounds still read every VM each FULL_PASS_EVERY_MS, in case a change came without a nudge.
+     * Answers whether it read the VMs.
+     */
+    private boolean pass(boolean full) throws InterruptedException {
         QueryResult nodes = local(Query.newBuilder().setListNodes(ListNodes.getDefaultInstance()).build());
-        QueryResult vms = local(Query.newBuilder().setListVms(ListVms.getDefaultInstance()).build());
-        if (nodes == null || vms == null) return;
+        if (nodes == null) return false;
         List<Liveness.Verdict> verdicts = Liveness.judge(nodes.getNodesList(), followerSilence(), selfId, downAfterMs);
+        if (!full && verdicts.isEmpty()) return false;
+        // Only the VMs a plan can touch: in a registry of many stopped VMs the rest would cost the most.
+        QueryResult vms = local(Query.newBuilder().setListVms(ListVms.newBuilder().setControlled(true)).build());
+        if (vms == null) return false;
+        act(nodes, vms, verdicts);
+        return true;
+    }
+
+    private void act(QueryResult nodes, QueryResult vms, List<Liveness.Verdict> verdicts) throws InterruptedException {
         List<ControlPlan.Action> plan = ControlPlan.plan(nodes.getNodesList(), vms.getVmsList(), verdicts, selfId);
         Deque<InFlight> inFlight = new ArrayDeque<>();
         try {

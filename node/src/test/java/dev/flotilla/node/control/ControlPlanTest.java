@@ -24,6 +24,33 @@ class ControlPlanTest {
         return out;
     }
 
+    /**
+     * The controller reads only the VMs it plans for (ListVms.controlled): the plan over them must be the
+     * plan over the whole registry, for any mix of placed, unplaced, stopped, warm and pooled VMs.
+     */
+    @Test
+    void thePlanOverTheControlledVmsIsThePlanOverAll() {
+        long seed = Long.getLong("control.seed", System.nanoTime());
+        System.out.println("thePlanOverTheControlledVmsIsThePlanOverAll seed " + seed + " (rerun with -Dcontrol.seed=" + seed + ")");
+        java.util.Random rnd = new java.util.Random(seed);
+        for (int round = 0; round < 200; round++) {
+            List<NodeRecord> nodes = new ArrayList<>(THREE);
+            if (rnd.nextBoolean()) nodes.set(1, nodes.get(1).toBuilder().setState(NodeState.NODE_DOWN).build());
+            List<VmRecord> all = new ArrayList<>();
+            for (int i = 0, n = rnd.nextInt(30); i < n; i++) {
+                VmRecord vm = Fixtures.vm("vm" + i, "t" + rnd.nextInt(3), Fixtures.spec(1 + rnd.nextInt(2), 256 * (1 + rnd.nextInt(4))));
+                if (rnd.nextInt(4) == 0) vm = vm.toBuilder().setSpec(Fixtures.pooled(vm.getSpec(), rnd.nextInt(2), 2)).setSpecHash("h" + rnd.nextInt(2)).build();
+                if (rnd.nextBoolean()) vm = Fixtures.on(vm, "n" + (1 + rnd.nextInt(3)));
+                if (rnd.nextInt(3) == 0) vm = vm.toBuilder().setDesired(DesiredState.DESIRED_STOPPED).build();
+                all.add(vm);
+            }
+            if (rnd.nextBoolean()) all.add(Fixtures.warm("w" + round, "h0", ObservedState.RUNNING, round));
+            List<VmRecord> controlled = all.stream().filter(dev.flotilla.statemachine.RegistryStore::controlled).toList();
+            assertEquals(ControlPlan.plan(nodes, all, List.of(), "n1"), ControlPlan.plan(nodes, controlled, List.of(), "n1"),
+                    "seed " + seed + ", round " + round + ": the VMs left out changed the plan");
+        }
+    }
+
     @Test
     void onePassPlacesEveryUnassignedVmWithoutOverfillingANode() {
         List<VmRecord> vms = new ArrayList<>();

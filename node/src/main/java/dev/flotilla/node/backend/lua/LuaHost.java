@@ -113,7 +113,7 @@ public final class LuaHost implements AutoCloseable, dev.flotilla.node.api.SimIn
 
     private void refresh() {
         try {
-            QueryResult vms = raft.queryLocalStale(Query.newBuilder().setListVms(ListVms.getDefaultInstance()).build())
+            QueryResult vms = raft.queryLocalStale(Query.newBuilder().setListVms(ListVms.newBuilder().setRuntime("lua")).build())
                     .get(READ_TIMEOUT_MS, TimeUnit.MILLISECONDS);
             QueryResult nodes = raft.queryLocalStale(Query.newBuilder().setListNodes(ListNodes.getDefaultInstance()).build())
                     .get(READ_TIMEOUT_MS, TimeUnit.MILLISECONDS);
@@ -210,7 +210,7 @@ public final class LuaHost implements AutoCloseable, dev.flotilla.node.api.SimIn
                 if (r.getVmsCount() > 0 && (r.getVms(0).getVmId().isEmpty() || r.getVms(0).getVmId().equals(machine))) {
                     return Optional.of(r.getVms(0));
                 }
-                QueryResult all = raft.queryLocalStale(Query.newBuilder().setListVms(ListVms.getDefaultInstance()).build())
+                QueryResult all = raft.queryLocalStale(Query.newBuilder().setListVms(ListVms.newBuilder().setRuntime("lua")).build())
                         .get(READ_TIMEOUT_MS, TimeUnit.MILLISECONDS);
                 return all.getVmsList().stream().filter(v -> machine.equals(v.getVmId())).findFirst();
             } catch (Exception e) {
