@@ -24,7 +24,7 @@ Nodes n1, n2, n3 listen on 127.0.0.1: HTTP API ${api_base}-$((api_base + 2)), Ra
 Their config, data and logs are under ${run_dir}/NODE/ (node.yaml, data/, node.log).
 
 Environment: FLOTILLA_RUN_DIR, FLOTILLA_API_PORT, FLOTILLA_RAFT_PORT, FLOTILLA_TRANSPORT_PORT,
-FLOTILLA_WAIT_SECONDS (default 90), FLOTILLA_NODE_JAVA_OPTS.
+FLOTILLA_WAIT_SECONDS (default 90), FLOTILLA_NODE_JAVA_OPTS, FLOTILLA_SUBNET (VM addresses; default 10.0.0.0/16).
 USAGE
 }
 
@@ -59,6 +59,7 @@ write_config() {
     echo "api_address: 127.0.0.1:$(api_port "$n")"
     echo "raft_address: 127.0.0.1:$(raft_port "$n")"
     echo "transport_address: 127.0.0.1:$(transport_port "$n")"
+    [[ -n "${FLOTILLA_SUBNET:-}" ]] && echo "subnet: $FLOTILLA_SUBNET"
     echo "peers:"
     for p in "${nodes[@]}"; do
       echo "  - {id: $p, raft: 127.0.0.1:$(raft_port "$p"), api: 127.0.0.1:$(api_port "$p"), transport: 127.0.0.1:$(transport_port "$p")}"

@@ -6,11 +6,15 @@ import dev.flotilla.proto.CommandResult;
 import dev.flotilla.proto.DesiredState;
 import dev.flotilla.proto.UpsertVm;
 import dev.flotilla.proto.VmSpec;
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
-import java.time.Duration;
+import java.io.BufferedInputStream;
+import java.io.ByteArrayOutputStream;
+import java.io.Closeable;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.InetSocketAddress;
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -41,7 +45,13 @@ import org.apache.ratis.thirdparty.com.google.protobuf.ByteString;
  *
  * <p>The peer, etcd, is driven the same way: a put of the same JSON value through its v3 HTTP gateway.
  *
- * <p>Usage: CommitBench http|raft|etcd CLIENTS SECONDS MAX_OPS ADDR[,ADDR...]  (HTTP addresses or id=raft addresses)
+ * <p>HTTP goes over one keep-alive connection per client, spoken by hand ({@link Http}): the JDK's
+ * HttpClient spent more CPU per request than the three nodes together, on the same two cores.
+ *
+ * <p>Usage: CommitBench http|raft|etcd CLIENTS SECONDS MAX_OPS ADDR[,ADDR...] [WARMUP_SECONDS]
+ * (HTTP addresses or id=raft addresses). The warm-up drives CLIENTS clients for WARMUP_SECONDS (default 3),
+ * bounded by MAX_OPS as well, and is not counted: a JVM compiles its hot code in its first minute or two
+ * under load, and that compiling costs these two cores more than the work itself.
  */
 public final class CommitBench {
     private static final String SPEC = "{\"runtime\":\"process\",\"cmd\":[\"sleep\",\"60\"]}";
@@ -52,30 +62,45 @@ public final class CommitBench {
         int seconds = Integer.parseInt(args[2]);
         int maxOps = Integer.parseInt(args[3]);
         List<String> addrs = Arrays.asList(args[4].split(","));
+        int warmup = args.length > 5 ? Integer.parseInt(args[5]) : 3;
         String tag = mode + "-" + clients + "-" + System.nanoTime();
+        RaftClient raft = "raft".equals(mode) ? raftClient(addrs) : null;
+        Result warm = drive(mode, clients, warmup, maxOps, addrs, raft, tag + "-warm");
+        if (warmup >= 10) {
+            System.out.printf(Locale.ROOT, "%-5s clients=%-3d warm-up: %d ops in %d s (%.0f ops/s), not counted%n",
+                    mode, clients, warm.ops(), warmup, warm.opsPerSec());
+        }
+        Result r = drive(mode, clients, seconds, maxOps, addrs, raft, tag);
+        System.out.printf(Locale.ROOT, "%-5s clients=%-3d ops=%-7d errors=%-4d ops/s=%-8.0f p50=%.2fms p99=%.2fms p999=%.2fms%n",
+                mode, clients, r.ops, r.errors, r.opsPerSec, pct(r.sorted, 0.50), pct(r.sorted, 0.99), pct(r.sorted, 0.999));
+        if (raft != null) raft.close();
+        System.exit(0);
+    }
+
+    private record Result(int ops, long errors, double opsPerSec, long[] sorted) {}
+
+    /** CLIENTS threads, each doing one create after another, until SECONDS pass or MAX_OPS are done. */
+    private static Result drive(String mode, int clients, int seconds, int maxOps, List<String> addrs, RaftClient raft,
+            String tag) throws Exception {
         long[] lat = new long[maxOps];
         AtomicInteger next = new AtomicInteger();
         AtomicLong errors = new AtomicLong();
         long deadline = System.nanoTime() + seconds * 1_000_000_000L;
         ExecutorService pool = Executors.newFixedThreadPool(clients);
         List<Future<?>> fs = new ArrayList<>();
-        RaftClient raft = "raft".equals(mode) ? raftClient(addrs) : null;
-        HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).connectTimeout(Duration.ofSeconds(2)).build();
-        // warm-up: JIT and connections, not counted; bounded in count and time
-        long warmUntil = System.nanoTime() + 3_000_000_000L;
-        for (int i = 0; i < 200 && System.nanoTime() < warmUntil; i++) {
-            one(mode, http, raft, addrs, tag + "-warm-" + i, i);
-        }
         long start = System.nanoTime();
         for (int c = 0; c < clients; c++) {
+            String addr = addrs.get(c % addrs.size());
             fs.add(pool.submit(() -> {
-                while (System.nanoTime() < deadline) {
-                    int i = next.getAndIncrement();
-                    if (i >= maxOps) return null;
-                    long t0 = System.nanoTime();
-                    boolean ok = one(mode, http, raft, addrs, tag + "-" + i, i);
-                    lat[i] = System.nanoTime() - t0;
-                    if (!ok) errors.incrementAndGet();
+                try (Http http = "raft".equals(mode) ? null : new Http(addr)) {
+                    while (System.nanoTime() < deadline) {
+                        int i = next.getAndIncrement();
+                        if (i >= maxOps) return null;
+                        long t0 = System.nanoTime();
+                        boolean ok = one(mode, http, raft, tag + "-" + i);
+                        lat[i] = System.nanoTime() - t0;
+                        if (!ok) errors.incrementAndGet();
+                    }
                 }
                 return null;
             }));
@@ -86,11 +111,7 @@ public final class CommitBench {
         int n = Math.min(next.get(), maxOps);
         long[] done = Arrays.copyOf(lat, n);
         Arrays.sort(done);
-        double opsPerSec = n / (elapsed / 1e9);
-        System.out.printf(Locale.ROOT, "%-5s clients=%-3d ops=%-7d errors=%-4d ops/s=%-8.0f p50=%.2fms p99=%.2fms p999=%.2fms%n",
-                mode, clients, n, errors.get(), opsPerSec, pct(done, 0.50), pct(done, 0.99), pct(done, 0.999));
-        if (raft != null) raft.close();
-        System.exit(0);
+        return new Result(n, errors.get(), n / (elapsed / 1e9), done);
     }
 
     private static double pct(long[] sorted, double p) {
@@ -99,27 +120,16 @@ public final class CommitBench {
         return sorted[Math.max(0, idx)] / 1e6;
     }
 
-    private static boolean one(String mode, HttpClient http, RaftClient raft, List<String> addrs, String id, int i) {
+    private static boolean one(String mode, Http http, RaftClient raft, String id) {
         try {
             if ("etcd".equals(mode)) {
-                String addr = addrs.get(i % addrs.size());
                 java.util.Base64.Encoder b64 = java.util.Base64.getEncoder();
-                String key = b64.encodeToString(("/flotilla/vms/" + id).getBytes(java.nio.charset.StandardCharsets.UTF_8));
-                String value = b64.encodeToString(("{\"job_id\":\"" + id + "\",\"desired\":\"stopped\",\"spec\":" + SPEC + "}").getBytes(java.nio.charset.StandardCharsets.UTF_8));
-                HttpRequest req = HttpRequest.newBuilder(URI.create("http://" + addr + "/v3/kv/put"))
-                        .timeout(Duration.ofSeconds(30))
-                        .POST(HttpRequest.BodyPublishers.ofString("{\"key\":\"" + key + "\",\"value\":\"" + value + "\"}"))
-                        .build();
-                return http.send(req, HttpResponse.BodyHandlers.discarding()).statusCode() == 200;
+                String key = b64.encodeToString(("/flotilla/vms/" + id).getBytes(StandardCharsets.UTF_8));
+                String value = b64.encodeToString(("{\"job_id\":\"" + id + "\",\"desired\":\"stopped\",\"spec\":" + SPEC + "}").getBytes(StandardCharsets.UTF_8));
+                return http.post("/v3/kv/put", "{\"key\":\"" + key + "\",\"value\":\"" + value + "\"}") == 200;
             }
             if ("http".equals(mode)) {
-                String addr = addrs.get(i % addrs.size());
-                HttpRequest req = HttpRequest.newBuilder(URI.create("http://" + addr + "/vms"))
-                        .timeout(Duration.ofSeconds(30))
-                        .header("Content-Type", "application/json")
-                        .POST(HttpRequest.BodyPublishers.ofString("{\"job_id\":\"" + id + "\",\"desired\":\"stopped\",\"spec\":" + SPEC + "}"))
-                        .build();
-                return http.send(req, HttpResponse.BodyHandlers.discarding()).statusCode() == 202;
+                return http.post("/vms", "{\"job_id\":\"" + id + "\",\"desired\":\"stopped\",\"spec\":" + SPEC + "}") == 202;
             }
             Command c = Command.newBuilder().setRequestId(id).setStampedMs(System.currentTimeMillis()).setOriginNode("bench")
                     .setUpsertVm(UpsertVm.newBuilder().setJobId(id).setTenant("bench")
@@ -130,6 +140,107 @@ public final class CommitBench {
             return r.isSuccess() && !CommandResult.parseFrom(r.getMessage().getContent().toByteArray()).hasRejection();
         } catch (Exception e) {
             return false;
+        }
+    }
+
+    /**
+     * One keep-alive HTTP/1.1 connection: a POST with a JSON body, the status code back, the body read
+     * and dropped (by Content-Length or chunks). Reconnects when the server closed the connection.
+     */
+    static final class Http implements Closeable {
+        private final String host;
+        private final int port;
+        private Socket socket;
+        private InputStream in;
+        private OutputStream out;
+
+        Http(String addr) {
+            int colon = addr.lastIndexOf(':');
+            this.host = addr.substring(0, colon);
+            this.port = Integer.parseInt(addr.substring(colon + 1));
+        }
+
+        int post(String path, String json) throws IOException {
+            if (socket == null) connect();
+            byte[] body = json.getBytes(StandardCharsets.UTF_8);
+            String head = "POST " + path + " HTTP/1.1\r\nHost: " + host + ":" + port
+                    + "\r\nContent-Type: application/json\r\nContent-Length: " + body.length + "\r\n\r\n";
+            try {
+                out.write(head.getBytes(StandardCharsets.US_ASCII));
+                out.write(body);
+                out.flush();
+                return readResponse();
+            } catch (IOException e) {
+                close();
+                throw e;
+            }
+        }
+
+        private void connect() throws IOException {
+            socket = new Socket();
+            socket.setTcpNoDelay(true);
+            socket.setSoTimeout(30_000);
+            socket.connect(new InetSocketAddress(host, port), 2_000);
+            in = new BufferedInputStream(socket.getInputStream(), 16 * 1024);
+            out = new java.io.BufferedOutputStream(socket.getOutputStream(), 16 * 1024);
+        }
+
+        private int readResponse() throws IOException {
+            String status = line();
+            int code = Integer.parseInt(status.split(" ", 3)[1]);
+            long length = -1;
+            boolean chunked = false;
+            boolean close = false;
+            for (String h = line(); !h.isEmpty(); h = line()) {
+                String lower = h.toLowerCase(Locale.ROOT);
+                if (lower.startsWith("content-length:")) length = Long.parseLong(lower.substring(15).trim());
+                else if (lower.startsWith("transfer-encoding:") && lower.contains("chunked")) chunked = true;
+                else if (lower.startsWith("connection:") && lower.contains("close")) close = true;
+            }
+            if (chunked) {
+                for (long size = Long.parseLong(line().split(";")[0].trim(), 16); size > 0;
+                        size = Long.parseLong(line().split(";")[0].trim(), 16)) {
+                    skip(size);
+                    line();
+                }
+                while (!line().isEmpty()) { } // trailers
+            } else if (length > 0) {
+                skip(length);
+            }
+            if (close) close();
+            return code;
+        }
+
+        private void skip(long n) throws IOException {
+            while (n > 0) {
+                long k = in.skip(n);
+                if (k <= 0) {
+                    if (in.read() < 0) throw new IOException("connection closed in a response body");
+                    k = 1;
+                }
+                n -= k;
+            }
+        }
+
+        private String line() throws IOException {
+            ByteArrayOutputStream b = new ByteArrayOutputStream(64);
+            for (int c = in.read(); c != '\n'; c = in.read()) {
+                if (c < 0) throw new IOException("connection closed in a response");
+                if (c != '\r') b.write(c);
+            }
+            return b.toString(StandardCharsets.US_ASCII);
+        }
+
+        @Override
+        public void close() {
+            if (socket != null) {
+                try {
+                    socket.close();
+                } catch (IOException ignored) {
+                    // closing a connection we are done with
+                }
+            }
+            socket = null;
         }
     }
 
