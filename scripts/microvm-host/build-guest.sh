@@ -9,13 +9,16 @@ set -euo pipefail
 
 cache=${1:-${FLOTILLA_GUEST_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/flotilla/guest}}
 busybox=/bin/busybox
-kernel=$(ls /boot/vmlinuz-*-cloud-amd64 2>/dev/null | sort -V | tail -n 1 || true)
+# The newest cloud kernel; sort -V only when there is a choice (every `microvm -c` runs this script).
+kernels=(/boot/vmlinuz-*-cloud-amd64)
+if [[ ${#kernels[@]} -gt 1 ]]; then
+  kernel=$(printf '%s\n' "${kernels[@]}" | sort -V | tail -n 1)
+else
+  kernel=${kernels[0]}
+fi
 
 die() { echo "build-guest: $*" >&2; exit 1; }
-[[ -n $kernel && -r $kernel ]] || die "no readable /boot/vmlinuz-*-cloud-amd64; install it with: apt-get install linux-image-cloud-amd64 (scripts/install-deps.sh)"
-[[ -x $busybox ]] && file_is_static=$(ldd "$busybox" 2>&1 | grep -c 'not a dynamic') || true
-[[ -x $busybox && ${file_is_static:-0} -ge 1 ]] || die "$busybox is missing or not static; install it with: apt-get install busybox-static"
-command -v cpio >/dev/null || die "cpio is missing; install it with: apt-get install cpio"
+[[ -r $kernel ]] || die "no readable /boot/vmlinuz-*-cloud-amd64; install it with: apt-get install linux-image-cloud-amd64 (scripts/install-deps.sh)"
 
 version=${kernel#/boot/vmlinuz-}
 moddir=/lib/modules/$version/kernel
@@ -23,12 +26,37 @@ moddir=/lib/modules/$version/kernel
 modules=("$moddir/drivers/acpi/button.ko" "$moddir/drivers/input/evdev.ko")
 for m in "${modules[@]}"; do [[ -r $m ]] || die "kernel module $m is missing; reinstall linux-image-$version"; done
 
+# The inputs as they are on disk (device:inode, size, change time), from one stat call: when they are
+# what the last build or check saw, the image is current without hashing anything. The change time,
+# not the modification time, because a package upgrade gives a file the packaged mtime.
+inputs=$(stat -L -c '%d:%i %s %Z' "$kernel" "$busybox" "${modules[@]}" "${BASH_SOURCE[0]}" 2>/dev/null) || inputs=""
+# They are kept with the stamp they were checked against, so an image rebuilt since by another copy of
+# this script is checked again.
+if [[ -n $inputs && -f $cache/initrd && -f $cache/kernel && -f $cache/stamp && -f $cache/inputs ]]; then
+  IFS= read -r -d '' seen < "$cache/inputs" || true
+  IFS= read -r built < "$cache/stamp" || true
+  if [[ $seen == "$built"$'\n'"$inputs" ]]; then
+    echo "$cache"
+    exit 0
+  fi
+fi
+remember_inputs() {
+  [[ -n $inputs ]] || return 0
+  printf '%s\n%s' "$stamp" "$inputs" > "$cache/inputs.$$"
+  mv -f "$cache/inputs.$$" "$cache/inputs"
+}
+
+[[ -x $busybox ]] && file_is_static=$(ldd "$busybox" 2>&1 | grep -c 'not a dynamic') || true
+[[ -x $busybox && ${file_is_static:-0} -ge 1 ]] || die "$busybox is missing or not static; install it with: apt-get install busybox-static"
+command -v cpio >/dev/null || die "cpio is missing; install it with: apt-get install cpio"
+
 script_self=$(readlink -f "${BASH_SOURCE[0]}")
 # The stamp covers everything the image is made from, so a new kernel or a changed script rebuilds it.
 stamp=$( { echo "$version"; sha256sum "$busybox" "${modules[@]}" "$script_self"; } | sha256sum | cut -c1-16)
 
 mkdir -p "$cache"
 if [[ -f $cache/initrd && -f $cache/stamp && $(cat "$cache/stamp") == "$stamp" && -f $cache/kernel ]]; then
+  remember_inputs
   echo "$cache"
   exit 0
 fi
@@ -71,4 +99,5 @@ cp "$kernel" "$work/kernel"
 mv -f "$work/initrd" "$cache/initrd"
 mv -f "$work/kernel" "$cache/kernel"
 echo "$stamp" > "$cache/stamp"
+remember_inputs
 echo "$cache"

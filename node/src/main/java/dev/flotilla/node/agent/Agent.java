@@ -366,13 +366,9 @@ public final class Agent implements AutoCloseable {
     private void onEvent(Backend b, Supervisor.Event e) {
         Hosted h = hosted.get(e.name());
         if (h == null || h.mode != Mode.SUPERVISED || h.backend != b) return;
-        if (e instanceof Supervisor.Event.Started) {
-            VmStatus s;
-            try {
-                s = b.status(h.inst);
-            } catch (BackendException ex) {
-                return;
-            }
+        if (e instanceof Supervisor.Event.Started started) {
+            if (started.status().isEmpty()) return;
+            VmStatus s = started.status().get();
             if (s.state() == ObservedState.RUNNING || s.state() == ObservedState.STARTING) {
                 report(h, s.state(), s.reason(), 0);
             }

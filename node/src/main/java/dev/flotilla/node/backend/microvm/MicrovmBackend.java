@@ -14,11 +14,13 @@ import java.nio.file.Path;
 import java.nio.file.SimpleFileVisitor;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.attribute.BasicFileAttributes;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.locks.LockSupport;
 
 /**
  * Runs VMs as microvm.nix microVMs by process calls: a flake per VM, {@code microvm -c/-u} to build
@@ -27,6 +29,12 @@ import java.util.Optional;
  */
 public final class MicrovmBackend implements Backend {
     private static final int JOURNAL_LINES = 15;
+    /** How long start waits for the hypervisor to say its guest runs; past it, the supervisor's polls take over. */
+    private static final Duration READY_WAIT = Duration.ofSeconds(2);
+    /** How often start asks the control socket meanwhile: as often as the raw boot benchmark does. */
+    private static final Duration READY_POLL = Duration.ofMillis(10);
+    /** How often start asks systemd meanwhile, so that a runner that died does not hold it. */
+    private static final Duration READY_UNIT_CHECK = Duration.ofMillis(250);
     private static final int MAX_TAIL_CHARS = 1500;
     /** Beside flake.nix: the Flotilla machine name the VM was made for (its host name may be a mapping of it). */
     static final String OWNER_FILE = "flotilla-machine";
@@ -84,6 +92,40 @@ public final class MicrovmBackend implements Backend {
                     + "/current/bin/microvm-run does not exist, so systemd would skip the unit; create the VM first");
         }
         expectOk(systemctl(List.of("start", VmName.unit(name)), settings.commandTimeout()), name, "start");
+        awaitGuest(name);
+    }
+
+    /**
+     * Returns once the hypervisor answers on its control socket with anything but "still booting", as
+     * {@code systemctl start} of a Type=notify unit returns once the service says it is ready; or once
+     * systemd no longer says the unit runs, or after {@link #READY_WAIT}. The status read after start
+     * then says running at once: asking the socket costs no process, while each status poll runs
+     * {@code systemctl show}.
+     */
+    private void awaitGuest(String name) throws BackendException {
+        long now = System.nanoTime();
+        long deadline = now + READY_WAIT.toNanos();
+        long unitCheck = now + READY_UNIT_CHECK.toNanos();
+        while (now < deadline) {
+            try {
+                if (askHypervisor(name).phase() != GuestState.Phase.BOOTING) {
+                    return;
+                }
+            } catch (IOException e) {
+                // not listening yet
+            }
+            if (now >= unitCheck) {
+                if (!unitStatus(name).running()) {
+                    return;
+                }
+                unitCheck = now + READY_UNIT_CHECK.toNanos();
+            }
+            LockSupport.parkNanos(READY_POLL.toNanos());
+            if (Thread.currentThread().isInterrupted()) {
+                return;
+            }
+            now = System.nanoTime();
+        }
     }
 
     @Override
@@ -122,11 +164,13 @@ public final class MicrovmBackend implements Backend {
         if (refusal.isPresent()) {
             return VmStatus.of(dev.flotilla.proto.ObservedState.FAILED, refusal.get());
         }
-        HostCommand.Result show = systemctl(List.of("show", "-p", "ActiveState,SubState,MainPID,NRestarts",
-                VmName.unit(name)), settings.commandTimeout());
-        expectOk(show, name, "status");
-        UnitStatus unit = UnitStatus.parse(show.stdout());
         boolean exists = Files.isDirectory(vmDir(name));
+        if (!exists) {
+            // The unit runs the runner in this directory (its WorkingDirectory and ConditionPathExists):
+            // without it there is nothing of this VM for systemd to run, and no need to ask.
+            return VmStatus.absent();
+        }
+        UnitStatus unit = unitStatus(name);
         Optional<GuestState> guest = Optional.empty();
         String guestError = "";
         if (unit.running()) {
@@ -142,6 +186,13 @@ public final class MicrovmBackend implements Backend {
             tail = journalTail(name);
         }
         return StatusReading.read(new StatusReading.Evidence(name, exists, unit, guest, guestError, tail));
+    }
+
+    private UnitStatus unitStatus(String name) throws BackendException {
+        HostCommand.Result show = systemctl(List.of("show", "-p", "ActiveState,SubState,MainPID,NRestarts",
+                VmName.unit(name)), settings.commandTimeout());
+        expectOk(show, name, "status");
+        return UnitStatus.parse(show.stdout());
     }
 
     /**

@@ -9,6 +9,7 @@ import dev.flotilla.proto.ObservedState;
 
 import java.time.Duration;
 import java.util.Map;
+import java.util.Optional;
 import java.util.TreeMap;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
@@ -29,8 +30,11 @@ public final class Supervisor implements AutoCloseable {
     public sealed interface Event {
         String name();
 
-        /** The backend started the VM; {@code attempt} counts from 1. */
-        record Started(String name, int attempt) implements Event {}
+        /**
+         * The backend started the VM; {@code attempt} counts from 1; {@code status} is what the backend
+         * said right after (empty when it could not tell).
+         */
+        record Started(String name, int attempt, Optional<VmStatus> status) implements Event {}
 
         /** The VM ended (exited, failed, or failed to start), having run for {@code ranForMs}. */
         record Ended(String name, VmStatus status, long ranForMs) implements Event {}
@@ -144,12 +148,30 @@ public final class Supervisor implements AutoCloseable {
             backend.start(w.vm);
             w.running = true;
             w.seen = ObservedState.STARTING;
-            tell(new Event.Started(w.vm.name(), w.attempts));
-            long since = clockMs.getAsLong();
-            int attempt = w.attempts;
-            loop.schedule(() -> settle(w, attempt, since), SETTLE_POLL_MS, TimeUnit.MILLISECONDS);
+            // Asked at once, not after the first settle pause: a backend whose start waits for its guest
+            // (microvm) says running now, and the listener gets it with the start instead of asking again.
+            Optional<VmStatus> now = statusNow(w.vm);
+            tell(new Event.Started(w.vm.name(), w.attempts, now));
+            now.ifPresent(s -> {
+                if (s.exists() && (s.state() == ObservedState.RUNNING || s.state() == ObservedState.STARTING)) {
+                    seen(w, s);
+                }
+            });
+            if (w.seen == ObservedState.STARTING) {
+                long since = clockMs.getAsLong();
+                int attempt = w.attempts;
+                loop.schedule(() -> settle(w, attempt, since), SETTLE_POLL_MS, TimeUnit.MILLISECONDS);
+            }
         } catch (BackendException | RuntimeException e) {
             ended(w, VmStatus.of(ObservedState.FAILED, e.getMessage()));
+        }
+    }
+
+    private Optional<VmStatus> statusNow(VmInstance vm) {
+        try {
+            return Optional.of(backend.status(vm));
+        } catch (BackendException | RuntimeException e) {
+            return Optional.empty(); // the settle and the poll ask again
         }
     }
 
