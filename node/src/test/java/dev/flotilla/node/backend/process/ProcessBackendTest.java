@@ -148,7 +148,8 @@ class ProcessBackendTest {
     @Test
     void stopEscalatesToSigkillAfterTheGracePeriodAndKillsWhatTheProcessLeftBehind() throws Exception {
         backend = new ProcessBackend(state, Duration.ofMillis(300));
-        VmInstance vm = started(vm("stubborn", "service", "/bin/sh", "-c", "trap '' TERM; echo ready; sleep 60 & while :; do sleep 0.05; done"));
+        VmInstance vm = started(vm("stubborn", "service", "/bin/sh", "-c", "trap '' TERM; sleep 60 & echo ready; while :; do sleep 0.05; done"));
+        // "ready" comes after the fork of the background sleep, so the child exists once it is seen.
         Eventually.await("the process to be ready", WAIT, () -> output("stubborn").contains("ready"));
         long pid = Long.parseLong(Files.readString(state.resolve("stubborn").resolve("pid")).split("\n")[0]);
         List<ProcessHandle> family = new ArrayList<>(ProcessHandle.of(pid).orElseThrow().descendants().toList());
