@@ -4,15 +4,20 @@
 # Raft client directly, with 1 and 64 concurrent clients, and prints ops/s and p50/p99/p999 latency.
 # The peer, a three-node etcd cluster (Debian's etcd-server, fsync on, its default) on loopback in the
 # same run, gets the same load: puts of the same JSON through its v3 HTTP gateway. Each run is bounded:
-# SECONDS long, MAX_OPS at most.
-#   scripts/bench-commit.sh [SECONDS (default 20)] [MAX_OPS (default 100000)]
+# SECONDS long, MAX_OPS at most. Before the runs, each cluster gets WARMUP seconds (default 90, at most
+# 500,000 ops) of the 64-client HTTP load, not counted: the nodes' JVMs compile their hot code during
+# their first minute or two under load, which on two cores costs more than the work measured.
+#   scripts/bench-commit.sh [SECONDS (default 20)] [MAX_OPS (default 100000)] [WARMUP (default 90)]
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
 seconds="${1:-20}"
 max_ops="${2:-100000}"
+warmup="${3:-90}"
 run_dir="$(mktemp -d /tmp/flotilla-bench.XXXXXX)"
 export FLOTILLA_RUN_DIR="$run_dir" FLOTILLA_API_PORT=18088 FLOTILLA_RAFT_PORT=19088 FLOTILLA_TRANSPORT_PORT=17088
+# Room for every VM the runs create (a /16 holds 65,534; the warm-up alone may create more).
+export FLOTILLA_SUBNET=10.0.0.0/12
 etcd_pids=()
 stop_all() {
   scripts/bootstrap-cluster.sh --stop >/dev/null 2>&1 || true
@@ -54,11 +59,14 @@ done
 echo "machine: $(nproc) cores, $(free -g | awk '/Mem:/{print $2}') GiB, $(java -version 2>&1 | head -1), disk $(df -h "$run_dir" | awk 'NR==2{print $1}')"
 echo "each run: ${seconds} s or ${max_ops} creates, whichever first; three nodes on loopback"
 echo "peer: $(etcd --version | head -1), three members on loopback, puts through the v3 HTTP gateway"
+echo "node JVM: ${FLOTILLA_NODE_JAVA_OPTS:-bin/flotilla's defaults}; warm-up ${warmup} s per cluster"
+bench() { java -Xmx1g -cp "$classpath" dev.flotilla.node.bench.CommitBench "$@" 2>/dev/null; }
 for mode in http raft etcd; do
+  addrs=$http
+  [[ $mode == raft ]] && addrs=$raft
+  [[ $mode == etcd ]] && addrs=$etcd_addrs
+  [[ $mode == raft ]] || bench "$mode" 64 0 500000 "$addrs" "$warmup"
   for clients in 1 64; do
-    addrs=$http
-    [[ $mode == raft ]] && addrs=$raft
-    [[ $mode == etcd ]] && addrs=$etcd_addrs
-    java -Xmx1g -cp "$classpath" dev.flotilla.node.bench.CommitBench "$mode" "$clients" "$seconds" "$max_ops" "$addrs" 2>/dev/null
+    bench "$mode" "$clients" "$seconds" "$max_ops" "$addrs"
   done
 done

@@ -50,7 +50,7 @@ import org.apache.ratis.thirdparty.com.google.protobuf.ByteString;
  *
  * <p>Usage: CommitBench http|raft|etcd CLIENTS SECONDS MAX_OPS ADDR[,ADDR...] [WARMUP_SECONDS]
  * (HTTP addresses or id=raft addresses). The warm-up drives CLIENTS clients for WARMUP_SECONDS (default 3),
- * bounded by MAX_OPS as well, and is not counted: a JVM compiles its hot code in its first minute or two
+ * bounded by MAX_OPS as well, and is not counted (SECONDS 0: the warm-up alone): a JVM compiles its hot code in its first minute or two
  * under load, and that compiling costs these two cores more than the work itself.
  */
 public final class CommitBench {
@@ -69,6 +69,10 @@ public final class CommitBench {
         if (warmup >= 10) {
             System.out.printf(Locale.ROOT, "%-5s clients=%-3d warm-up: %d ops in %d s (%.0f ops/s), not counted%n",
                     mode, clients, warm.ops(), warmup, warm.opsPerSec());
+        }
+        if (seconds == 0) {
+            if (raft != null) raft.close();
+            System.exit(0); // a warm-up alone
         }
         Result r = drive(mode, clients, seconds, maxOps, addrs, raft, tag);
         System.out.printf(Locale.ROOT, "%-5s clients=%-3d ops=%-7d errors=%-4d ops/s=%-8.0f p50=%.2fms p99=%.2fms p999=%.2fms%n",
