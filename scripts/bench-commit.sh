@@ -59,7 +59,7 @@ done
 echo "machine: $(nproc) cores, $(free -g | awk '/Mem:/{print $2}') GiB, $(java -version 2>&1 | head -1), disk $(df -h "$run_dir" | awk 'NR==2{print $1}')"
 echo "each run: ${seconds} s or ${max_ops} creates, whichever first; three nodes on loopback"
 echo "peer: $(etcd --version | head -1), three members on loopback, puts through the v3 HTTP gateway"
-echo "node JVM: ${FLOTILLA_NODE_JAVA_OPTS:-bin/flotilla's defaults}; warm-up ${warmup} s per cluster"
+echo "node JVM: ${FLOTILLA_NODE_JAVA_OPTS:-the defaults of bin/flotilla}; warm-up ${warmup} s per cluster"
 bench() { java -Xmx1g -cp "$classpath" dev.flotilla.node.bench.CommitBench "$@" 2>/dev/null; }
 for mode in http raft etcd; do
   addrs=$http
