@@ -144,6 +144,9 @@ public final class Node implements AutoCloseable {
         metrics.gauge("flotilla_raft_commit_index", "Last committed log index", () -> raft.view().commitIndex());
         metrics.gauge("flotilla_raft_applied_index", "Last applied log index", () -> raft.view().appliedIndex());
         metrics.gauge("flotilla_raft_is_leader", "1 while this node leads", () -> raft.view().isLeader() ? 1 : 0);
+        metrics.counter("flotilla_log_entries_sent", "Log entries this node sent; with group commit one holds several commands",
+                () -> raft.groupCommitCounts()[0]);
+        metrics.counter("flotilla_log_commands_sent", "Commands this node sent in those entries", () -> raft.groupCommitCounts()[1]);
         metrics.gauge("flotilla_agent_supervised_vms", "VMs this node's agent keeps running", () -> agent.supervised());
         api = new HttpApi(HostPort.parse(config.apiAddress), new Routes(raft, metrics, config.nodeId)
                 .withSim(new dev.flotilla.node.api.SimInspect(raft, config.nodeId, lua)), config.maxBodyBytes);

@@ -217,7 +217,8 @@ class ApiTest {
         Response metrics = call(a, "GET", "/metrics", null);
         assertEquals(200, metrics.status());
         for (String name : List.of("flotilla_commits_total", "flotilla_apply_seconds", "flotilla_leader_changes_total",
-                "flotilla_http_requests_total", "flotilla_http_request_seconds_bucket")) {
+                "flotilla_http_requests_total", "flotilla_http_request_seconds_bucket", "flotilla_log_entries_sent_total",
+                "flotilla_log_commands_sent_total")) {
             assertTrue(metrics.text().contains(name), "metrics lack " + name);
         }
     }
