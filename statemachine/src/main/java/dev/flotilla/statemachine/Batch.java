@@ -52,6 +52,24 @@ public final class Batch {
 
     /** The checks a batch needs before it enters the log: its shape, then each command's own. */
     static Optional<Rejection> precheck(CommandBatch batch) {
+        Optional<Rejection> shape = checkShape(batch);
+        if (shape.isPresent()) {
+            return shape;
+        }
+        for (Command c : batch.getCommandsList()) {
+            Optional<Rejection> own = Rules.precheck(c);
+            if (own.isPresent()) {
+                return own;
+            }
+        }
+        return Optional.empty();
+    }
+
+    /**
+     * The batch's shape alone: how many commands, none nested, no subject twice. Apply checks only this;
+     * each command's own checks run once, in {@link Rules#apply}.
+     */
+    static Optional<Rejection> checkShape(CommandBatch batch) {
         if (batch.getCommandsCount() == 0) {
             return Optional.of(Reject.invalid("batch.commands", "a batch holds at least one command"));
         }
@@ -72,10 +90,6 @@ public final class Batch {
                         + ", which an earlier command of the batch changes too; send it in another entry"));
             }
             taken.addAll(subjects);
-            Optional<Rejection> own = Rules.precheck(c);
-            if (own.isPresent()) {
-                return own;
-            }
         }
         return Optional.empty();
     }

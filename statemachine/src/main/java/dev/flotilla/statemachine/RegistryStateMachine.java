@@ -212,8 +212,7 @@ public class RegistryStateMachine extends BaseStateMachine {
             }
             return CommandResult.newBuilder().setBatch(results).setIndex(index).build();
         }
-        return store.request(command.getRequestId()).filter(r -> r.getIndex() == index)
-                .orElse(CommandResult.newBuilder().setDone(true).setIndex(index).build());
+        return store.firstResult(command, index);
     }
 
     private static boolean unstamped(Command command) {

@@ -180,9 +180,10 @@ public final class RegistryStore implements RegistryState, AutoCloseable {
      * Applies a batch's commands in order, each in its own WriteBatch with a mark of how many are done,
      * so each sees the ones before it and a crash part-way resumes after the last one written (the
      * entry is replayed; the commands already done are skipped and answered from their request ids).
+     * A batch of the wrong shape is refused whole; each command's own checks are Rules.apply's.
      */
     private Outcome applyBatch(long term, long index, Command command, int stopAfter) throws IOException {
-        Optional<dev.flotilla.proto.Rejection> problem = Rules.precheck(command);
+        Optional<dev.flotilla.proto.Rejection> problem = Batch.checkShape(command.getBatch());
         if (problem.isPresent()) {
             CommandResult rejected = Reject.result(problem.get()).toBuilder().setIndex(index).build();
             commit(term, index, List.of());
@@ -194,8 +195,7 @@ public final class RegistryStore implements RegistryState, AutoCloseable {
         for (int i = 0; i < commands.size() && i < stopAfter; i++) {
             Command c = commands.get(i);
             if (i < done) {
-                results.addResults(request(c.getRequestId()).filter(r -> r.getIndex() == index)
-                        .orElse(CommandResult.newBuilder().setDone(true).setIndex(index).build()));
+                results.addResults(firstResult(c, index));
                 continue;
             }
             Outcome outcome = Rules.apply(this, c, index);
@@ -207,6 +207,15 @@ public final class RegistryStore implements RegistryState, AutoCloseable {
             results.addResults(outcome.result());
         }
         return new Outcome(CommandResult.newBuilder().setBatch(results).setIndex(index).build(), List.of());
+    }
+
+    /**
+     * What a command applied at {@code index} answered then, from its remembered request id; a plain
+     * "done" when it had none (no client waits for such a replay).
+     */
+    public CommandResult firstResult(Command command, long index) {
+        return request(command.getRequestId()).filter(r -> r.getIndex() == index)
+                .orElse(CommandResult.newBuilder().setDone(true).setIndex(index).build());
     }
 
     /** For tests: applies only the first {@code parts} commands of a batch, as a crash part-way leaves it. */

@@ -38,7 +38,7 @@ public final class Controller implements AutoCloseable {
     /** Commands one pass keeps in flight at once; well under Ratis's pending-request limit. */
     private static final int MAX_IN_FLIGHT = 256;
     /** The longest a leader goes without reading every VM, when no change nudged it. */
-    static final long FULL_PASS_EVERY_MS = 5_000;
+    private static final long FULL_PASS_EVERY_MS = 5_000;
     private static final SecureRandom RANDOM = new SecureRandom();
 
     private final RaftNode raft;
