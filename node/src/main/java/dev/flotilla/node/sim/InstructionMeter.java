@@ -1,13 +1,20 @@
 package dev.flotilla.node.sim;
 
+import org.luaj.vm2.Buffer;
+import org.luaj.vm2.Globals;
 import org.luaj.vm2.Lua;
 import org.luaj.vm2.LuaClosure;
+import org.luaj.vm2.LuaError;
 import org.luaj.vm2.LuaFunction;
 import org.luaj.vm2.LuaString;
+import org.luaj.vm2.LuaThread;
 import org.luaj.vm2.LuaValue;
 import org.luaj.vm2.Prototype;
 import org.luaj.vm2.Varargs;
 import org.luaj.vm2.lib.DebugLib;
+
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
 
 /**
  * The shard's hook into LuaJ's interpreter. LuaJ calls a Globals' debuglib on every instruction, call
@@ -15,8 +22,33 @@ import org.luaj.vm2.lib.DebugLib;
  * (which scripts never see) to count instructions against the handler's budget, cap call depth, refuse
  * '..' chains that would build an oversized string, and keep a light call stack for tracebacks.
  * Violations are {@link SandboxViolation}s, which pcall cannot catch.
+ *
+ * <p>Code compiled to JVM classes ({@link JvmCompiler}) has no per-instruction hook; it calls the
+ * public hooks at the end of this class instead: {@link #enter} and {@link #leave} per call,
+ * {@link #loop} per loop iteration, {@link #unwind} when an error leaves a function, {@link #concat}
+ * for {@code ..}. They are public only because the generated classes live in their own class loaders.
  */
-final class InstructionMeter extends DebugLib {
+public final class InstructionMeter extends DebugLib {
+    /** Instructions a traceback of compiled code costs: walking the Java stack is not free. */
+    private static final int TRACEBACK_COST = 200;
+    private static final VarHandle FILELINE;
+    private static final VarHandle TRACEBACK;
+    private static final VarHandle BUFFER_LENGTH;
+    private static final VarHandle BUFFER_VALUE;
+
+    static {
+        try {
+            MethodHandles.Lookup err = MethodHandles.privateLookupIn(LuaError.class, MethodHandles.lookup());
+            FILELINE = err.findVarHandle(LuaError.class, "fileline", String.class);
+            TRACEBACK = err.findVarHandle(LuaError.class, "traceback", String.class);
+            MethodHandles.Lookup buf = MethodHandles.privateLookupIn(Buffer.class, MethodHandles.lookup());
+            BUFFER_LENGTH = buf.findVarHandle(Buffer.class, "length", int.class);
+            BUFFER_VALUE = buf.findVarHandle(Buffer.class, "value", LuaValue.class);
+        } catch (ReflectiveOperationException e) {
+            throw new ExceptionInInitializerError(e);
+        }
+    }
+
     private final int maxDepth;
     private final int maxStringBytes;
     private final long maxBuiltBytes;
@@ -32,6 +64,8 @@ final class InstructionMeter extends DebugLib {
     private int[] topCode;
     private LuaValue[] topStack;
     private int topPc;
+    /** The shard's globals: their running thread holds xpcall's message handler. */
+    Globals globals;
 
     InstructionMeter(int maxDepth, int maxStringBytes) {
         this.maxDepth = maxDepth;
@@ -119,11 +153,7 @@ final class InstructionMeter extends DebugLib {
     @Override
     public void onInstruction(int pc, Varargs v, int top) {
         if (--remaining < 0) {
-            if (pending != null) {
-                throw pending;
-            }
-            throw violate(new SandboxViolation("instruction budget exhausted (" + budget
-                    + " instructions per handler call)", traceback(0)));
+            exhausted();
         }
         topPc = pc;
         int[] code = topCode;
@@ -135,6 +165,14 @@ final class InstructionMeter extends DebugLib {
         }
     }
 
+    private void exhausted() {
+        if (pending != null) {
+            throw pending;
+        }
+        throw violate(new SandboxViolation("instruction budget exhausted (" + budget
+                + " instructions per handler call)", traceback(0)));
+    }
+
     private void checkConcat(LuaValue[] stack, int b, int c) {
         if (stack == null) {
             return;
@@ -144,11 +182,15 @@ final class InstructionMeter extends DebugLib {
             LuaValue x = stack[r];
             total += x instanceof LuaString s ? s.m_length : 32;
         }
+        checkConcat(total, total);
+    }
+
+    private void checkConcat(long total, long added) {
         if (total > maxStringBytes) {
             throw violate(new SandboxViolation("string too large: '..' would build " + total + " bytes (limit "
                     + maxStringBytes + ")", traceback(0)));
         }
-        charge(total, "'..'");
+        charge(added, "'..'");
     }
 
     /**
@@ -173,11 +215,37 @@ final class InstructionMeter extends DebugLib {
 
     @Override
     public String traceback(int level) {
+        return traceback(null);
+    }
+
+    /**
+     * The traceback of the running handler. A compiled function's current line comes from the Java
+     * stack (luajc writes Lua line numbers into its classes): {@code stack} when an error brought one,
+     * else the stack here.
+     */
+    private String traceback(StackTraceElement[] stack) {
         StringBuilder sb = new StringBuilder("stack traceback:");
+        int cursor = 0;
         for (int d = depth - 1; d >= 0; d--) {
             sb.append("\n\t");
             LuaFunction f = fn[d];
-            if (f instanceof LuaClosure c) {
+            Prototype compiled = compiledPrototype(f);
+            if (compiled != null) {
+                if (stack == null) {
+                    stack = new Throwable().getStackTrace();
+                }
+                String cls = f.getClass().getName();
+                int line = -1;
+                for (; cursor < stack.length; cursor++) {
+                    if (stack[cursor].getClassName().equals(cls)) {
+                        line = stack[cursor++].getLineNumber();
+                        break;
+                    }
+                }
+                String src = compiled.source == null ? "?" : compiled.source.tojstring();
+                sb.append(src).append(':').append(line).append(": in function <").append(src).append(':')
+                        .append(compiled.linedefined).append('>');
+            } else if (f instanceof LuaClosure c) {
                 Prototype p = c.p;
                 String src = p.source == null ? "?" : p.source.tojstring();
                 int pc = d == depth - 1 ? topPc : pcs[d];
@@ -189,5 +257,121 @@ final class InstructionMeter extends DebugLib {
             }
         }
         return sb.toString();
+    }
+
+    private static Prototype compiledPrototype(LuaFunction f) {
+        return f != null && f.getClass().getClassLoader() instanceof JvmCompiler.ProgramLoader l
+                ? l.prototype(f.getClass().getName()) : null;
+    }
+
+    private static int lineOf(StackTraceElement[] stack, LuaFunction f) {
+        String cls = f.getClass().getName();
+        for (StackTraceElement e : stack) {
+            if (e.getClassName().equals(cls)) {
+                return e.getLineNumber();
+            }
+        }
+        return -1;
+    }
+
+    // ------------------------------------------------------------------ hooks for compiled code
+
+    /** A compiled function starts: charge its instructions and push its frame. */
+    public void enter(LuaFunction f, int instructions) {
+        if ((remaining -= instructions) < 0) {
+            exhausted();
+        }
+        int d = depth;
+        if (d >= maxDepth || d == fn.length) {
+            push(f, null); // the depth limit, or room to grow: the general path
+            return;
+        }
+        if (d > 0) {
+            pcs[d - 1] = topPc;
+        }
+        fn[d] = f;
+        depth = d + 1;
+        topCode = null;
+        topStack = null;
+    }
+
+    /** A compiled function returns. */
+    public void leave() {
+        onReturn();
+    }
+
+    /** A compiled loop goes round again: charge the body's instructions. */
+    public void loop(int instructions) {
+        if ((remaining -= instructions) < 0) {
+            exhausted();
+        }
+    }
+
+    /**
+     * An error leaves a compiled function: give a Lua error the position and traceback the
+     * interpreter would (or run xpcall's message handler), wrap a Java exception as a Lua error as the
+     * interpreter does, then pop the frame. Returns what to throw on.
+     */
+    public static Throwable unwind(Throwable t, LuaFunction f, InstructionMeter m) {
+        try {
+            if (t instanceof LuaError le) {
+                if (TRACEBACK.get(le) == null) {
+                    m.position(le, le.getStackTrace(), f);
+                }
+                return le;
+            }
+            if (t instanceof RuntimeException e) {
+                LuaError le = new LuaError(e);
+                m.position(le, e.getStackTrace(), f);
+                return le;
+            }
+            return t;
+        } finally {
+            m.onReturn();
+        }
+    }
+
+    private void position(LuaError le, StackTraceElement[] stack, LuaFunction f) {
+        Prototype p = compiledPrototype(f);
+        String src = p == null || p.source == null ? "?" : p.source.tojstring();
+        int line = lineOf(stack, f);
+        FILELINE.set(le, src + ":" + (line < 0 ? "?" : String.valueOf(line)));
+        remaining -= TRACEBACK_COST;
+        String message = le.getMessage();
+        LuaThread running = globals == null ? null : globals.running;
+        LuaValue handler = running == null ? null : running.errorfunc;
+        if (handler == null) {
+            TRACEBACK.set(le, message + "\n" + traceback(stack));
+            return;
+        }
+        // xpcall's message handler runs where the error happened, once (as LuaClosure does it).
+        running.errorfunc = null;
+        try {
+            TRACEBACK.set(le, handler.call(LuaValue.valueOf(message)).tojstring());
+        } catch (RuntimeException e) { // a Lua error in the handler; sandbox violations go on up
+            TRACEBACK.set(le, "error in error handling");
+        } finally {
+            running.errorfunc = handler;
+        }
+    }
+
+    /** {@code a .. b} in compiled code, refused before it builds a string over the cap. */
+    public static LuaValue concat(LuaValue a, LuaValue b) {
+        long added = sizeOf(a) + sizeOf(b);
+        Shard.activeMeter().checkConcat(added, added);
+        return a.concat(b);
+    }
+
+    /** {@code a .. (rest of a chain)} in compiled code. */
+    public static Buffer concat(LuaValue a, Buffer b) {
+        long added = sizeOf(a);
+        LuaValue held = (LuaValue) BUFFER_VALUE.get(b);
+        long total = added + (int) BUFFER_LENGTH.get(b) + (held == null ? 0 : sizeOf(held));
+        Shard.activeMeter().checkConcat(total, added);
+        return a.concat(b);
+    }
+
+    private static long sizeOf(LuaValue v) {
+        return v instanceof LuaString s ? s.m_length : 32;
     }
 }

@@ -18,11 +18,13 @@ package dev.flotilla.node.sim;
  * @param fsFlushEveryTicks   how often file changes are handed out
  * @param fsMaxBatchBytes     most bytes of changes in one VM's batch
  * @param fsMaxBytesPerFlush  most bytes handed out per flush over all VMs (the rate bound)
+ * @param compileToJvm        run programs compiled to JVM classes (the default) rather than in LuaJ's
+ *                            interpreter; the sandbox's limits hold either way
  */
 public record SimConfig(int shards, int ticksPerSecond, long instructionBudget, int maxCallDepth,
                         int maxStringBytes, int maxPacketBytes, int maxSendsPerTick, int mailboxCapacity,
                         int logLines, int maxTimersPerVm, long defaultFsQuotaBytes, int fsFlushEveryTicks,
-                        int fsMaxBatchBytes, int fsMaxBytesPerFlush) {
+                        int fsMaxBatchBytes, int fsMaxBytesPerFlush, boolean compileToJvm) {
 
     public SimConfig {
         require(shards >= 1, "shards", shards, "at least 1");
@@ -52,37 +54,43 @@ public record SimConfig(int shards, int ticksPerSecond, long instructionBudget, 
     public static SimConfig defaults() {
         int shards = Math.max(1, Runtime.getRuntime().availableProcessors() - 1);
         return new SimConfig(shards, 60, 100_000, 200, 1 << 20, 64 * 1024, 1024, 256, 200, 1024,
-                1 << 20, 60, 64 * 1024, 1 << 20);
+                1 << 20, 60, 64 * 1024, 1 << 20, true);
     }
 
     public SimConfig withShards(int n) {
         return new SimConfig(n, ticksPerSecond, instructionBudget, maxCallDepth, maxStringBytes, maxPacketBytes,
                 maxSendsPerTick, mailboxCapacity, logLines, maxTimersPerVm, defaultFsQuotaBytes,
-                fsFlushEveryTicks, fsMaxBatchBytes, fsMaxBytesPerFlush);
+                fsFlushEveryTicks, fsMaxBatchBytes, fsMaxBytesPerFlush, compileToJvm);
     }
 
     public SimConfig withInstructionBudget(long n) {
         return new SimConfig(shards, ticksPerSecond, n, maxCallDepth, maxStringBytes, maxPacketBytes,
                 maxSendsPerTick, mailboxCapacity, logLines, maxTimersPerVm, defaultFsQuotaBytes,
-                fsFlushEveryTicks, fsMaxBatchBytes, fsMaxBytesPerFlush);
+                fsFlushEveryTicks, fsMaxBatchBytes, fsMaxBytesPerFlush, compileToJvm);
     }
 
     public SimConfig withMailboxCapacity(int n) {
         return new SimConfig(shards, ticksPerSecond, instructionBudget, maxCallDepth, maxStringBytes,
                 maxPacketBytes, maxSendsPerTick, n, logLines, maxTimersPerVm, defaultFsQuotaBytes,
-                fsFlushEveryTicks, fsMaxBatchBytes, fsMaxBytesPerFlush);
+                fsFlushEveryTicks, fsMaxBatchBytes, fsMaxBytesPerFlush, compileToJvm);
     }
 
     public SimConfig withFsFlush(int everyTicks, int maxBatchBytes, int maxBytesPerFlush) {
         return new SimConfig(shards, ticksPerSecond, instructionBudget, maxCallDepth, maxStringBytes,
                 maxPacketBytes, maxSendsPerTick, mailboxCapacity, logLines, maxTimersPerVm, defaultFsQuotaBytes,
-                everyTicks, maxBatchBytes, maxBytesPerFlush);
+                everyTicks, maxBatchBytes, maxBytesPerFlush, compileToJvm);
     }
 
     public SimConfig withMaxSendsPerTick(int n) {
         return new SimConfig(shards, ticksPerSecond, instructionBudget, maxCallDepth, maxStringBytes,
                 maxPacketBytes, n, mailboxCapacity, logLines, maxTimersPerVm, defaultFsQuotaBytes,
-                fsFlushEveryTicks, fsMaxBatchBytes, fsMaxBytesPerFlush);
+                fsFlushEveryTicks, fsMaxBatchBytes, fsMaxBytesPerFlush, compileToJvm);
+    }
+
+    public SimConfig withCompileToJvm(boolean on) {
+        return new SimConfig(shards, ticksPerSecond, instructionBudget, maxCallDepth, maxStringBytes,
+                maxPacketBytes, maxSendsPerTick, mailboxCapacity, logLines, maxTimersPerVm, defaultFsQuotaBytes,
+                fsFlushEveryTicks, fsMaxBatchBytes, fsMaxBytesPerFlush, on);
     }
 
     /** Nanoseconds between tick starts. */
