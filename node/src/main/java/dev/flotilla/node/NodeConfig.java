@@ -94,6 +94,8 @@ public final class NodeConfig {
     public static final class Lua {
         public int workers = 0;
         public long instructionBudget = 100000;
+        /** Run programs compiled to JVM classes; false runs them in LuaJ's interpreter (slower, same sandbox). */
+        public boolean compile = true;
     }
 
     public String nodeId = "n1";

@@ -64,7 +64,7 @@ public final class LuaHost implements AutoCloseable, dev.flotilla.node.api.SimIn
         this.raft = raft;
         SimConfig sim = SimConfig.defaults();
         if (config.lua.workers > 0) sim = sim.withShards(config.lua.workers);
-        sim = sim.withInstructionBudget(config.lua.instructionBudget);
+        sim = sim.withInstructionBudget(config.lua.instructionBudget).withCompileToJvm(config.lua.compile);
         router = new Router(selfId);
         runtime = new SimRuntime(sim, router);
         HostPort bind = HostPort.parse(config.transportAddress);
