@@ -195,18 +195,41 @@ public final class RegistryStore implements RegistryState, AutoCloseable {
         for (int i = 0; i < commands.size() && i < stopAfter; i++) {
             Command c = commands.get(i);
             if (i < done) {
-                results.addResults(firstResult(c, index));
+                results.addResults(partResult(i, c, index));
                 continue;
             }
             Outcome outcome = Rules.apply(this, c, index);
+            int part = i;
             if (i == commands.size() - 1) {
-                commit(term, index, outcome.changes());
+                // the entry is whole: the parts' results are not needed any more
+                commit(new AppliedIndex(term, index, 0), outcome.changes(), b -> {
+                    for (int j = 0; j < part; j++) {
+                        b.delete(meta, partKey(j));
+                    }
+                });
             } else {
-                commit(new AppliedIndex(applied.term(), applied.index(), i + 1), outcome.changes());
+                // each part keeps its result beside its changes, so a replay after a crash answers as the first run
+                commit(new AppliedIndex(applied.term(), applied.index(), i + 1), outcome.changes(),
+                        b -> b.put(meta, partKey(part), outcome.result().toByteArray()));
             }
             results.addResults(outcome.result());
         }
         return new Outcome(CommandResult.newBuilder().setBatch(results).setIndex(index).build(), List.of());
+    }
+
+    private static byte[] partKey(int part) {
+        return ("part/" + part).getBytes(StandardCharsets.UTF_8);
+    }
+
+    /** What part {@code part} of the batch being applied answered before a crash cut the batch short. */
+    private CommandResult partResult(int part, Command c, long index) throws IOException {
+        try {
+            byte[] v = db.get(meta, partKey(part));
+            return v == null ? firstResult(c, index) : CommandResult.parseFrom(v);
+        } catch (RocksDBException e) {
+            throw new IOException("cannot read part " + part + " of log index " + index + " from the registry store at "
+                    + dir + ": " + e.getMessage(), e);
+        }
     }
 
     /**
@@ -238,11 +261,20 @@ public final class RegistryStore implements RegistryState, AutoCloseable {
     }
 
     private void commit(AppliedIndex at, List<Change> changes) throws IOException {
+        commit(at, changes, b -> { });
+    }
+
+    private interface MetaWrites {
+        void add(WriteBatch batch) throws RocksDBException;
+    }
+
+    private void commit(AppliedIndex at, List<Change> changes, MetaWrites extra) throws IOException {
         List<Runnable> after = new ArrayList<>();
         try (WriteBatch batch = new WriteBatch()) {
             for (Change change : changes) {
                 write(batch, change, after);
             }
+            extra.add(batch);
             batch.put(meta, APPLIED_KEY, encode(at));
             db.write(writeOptions, batch);
         } catch (RocksDBException e) {

@@ -3,6 +3,7 @@ package dev.flotilla.statemachine;
 import static dev.flotilla.statemachine.Commands.delete;
 import static dev.flotilla.statemachine.Commands.process;
 import static dev.flotilla.statemachine.Commands.start;
+import static dev.flotilla.statemachine.Commands.stop;
 import static dev.flotilla.statemachine.Commands.upsert;
 import static dev.flotilla.statemachine.Commands.withRequestId;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -65,6 +66,28 @@ class BatchTest {
             CommandResult nested = f.apply(batch(upsert("a", process("sleep", "1")), batch(upsert("b", process("sleep", "1")))));
             assertEquals("batch.commands[1]", nested.getRejection().getField(), nested.toString());
             assertEquals("batch.commands", f.apply(batch()).getRejection().getField());
+        }
+    }
+
+    @Test
+    void aReplayAfterACrashPartWayAnswersEveryDoneCommandAsTheFirstRunDid() throws Exception {
+        // A rejection, a duplicate (answered from an earlier index) and a command without a request id:
+        // none of them can be answered from the request table alone.
+        Command before = withRequestId(upsert("before", process("sleep", "1")), "r0");
+        Command entry = batch(stop("missing"), withRequestId(upsert("x", process("sleep", "1")), "r0"),
+                upsert("plain", process("sleep", "1")), upsert("last", process("sleep", "1")));
+        CommandResult expected;
+        try (StoreFixture f = new StoreFixture(dir.resolve("whole"))) {
+            f.apply(before);
+            expected = f.apply(entry);
+        }
+        Path crashed = dir.resolve("crashed");
+        try (StoreFixture f = new StoreFixture(crashed)) {
+            f.apply(before);
+            f.store.applyPartOfBatch(1, 2, entry, 3);
+        }
+        try (RegistryStore reopened = RegistryStore.open(crashed, Subnet.parse("10.0.0.0/16"), false)) {
+            assertEquals(expected, reopened.apply(1, 2, entry).orElseThrow().result());
         }
     }
 
