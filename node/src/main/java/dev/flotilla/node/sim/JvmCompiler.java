@@ -156,6 +156,7 @@ final class JvmCompiler {
         }
         double luaPerJvm = n == 0 ? 0 : luaInstructions / (double) n;
         int meter = m.maxLocals++;
+        String program = owner.replaceAll("\\$.*", ""); // the main chunk's class: its functions' classes start so
 
         int pos = 0;
         for (AbstractInsnNode i = code.getFirst(); i != null; ) {
@@ -175,7 +176,7 @@ final class JvmCompiler {
                     leave.add(new MethodInsnNode(Opcodes.INVOKEVIRTUAL, METER, "leave", "()V", false));
                     code.insertBefore(i, leave);
                 } else if (i instanceof MethodInsnNode init && op == Opcodes.INVOKESPECIAL
-                        && init.name.equals("<init>") && init.owner.startsWith(owner.replaceAll("\\$.*", ""))) {
+                        && init.name.equals("<init>") && init.owner.startsWith(program)) {
                     // a closure of this program was made: hand it this function's meter
                     InsnList hand = new InsnList();
                     hand.add(new InsnNode(Opcodes.DUP));

@@ -153,6 +153,9 @@ final class Shard {
             touchAhead(queue, i, n);
             runVm(queue.get(i));
         }
+        if (!queue.isEmpty()) {
+            forgetAhead(); // hold no stopped or removed VM's objects past the tick
+        }
         publishedRunnable = runNow.size();
         routeSent(t);
         publishedHandlerCalls = handlerCalls;
@@ -183,7 +186,16 @@ final class Shard {
     private final LuaTable[] aheadCtx = new LuaTable[RING];
     private final LuaValue[] aheadFn = new LuaValue[RING];
     private final Object[][] aheadSlots = new Object[RING][];
+    /** Where the header reads of touchAhead go, so the JIT cannot drop them; never read. */
     private int touched;
+
+    private void forgetAhead() {
+        java.util.Arrays.fill(aheadProcs, null);
+        java.util.Arrays.fill(aheadProc, null);
+        java.util.Arrays.fill(aheadCtx, null);
+        java.util.Arrays.fill(aheadFn, null);
+        java.util.Arrays.fill(aheadSlots, null);
+    }
 
     /**
      * Loads, a few VMs ahead of the one about to run, the objects its handler call will need: the Vm,
