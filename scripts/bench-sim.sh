@@ -4,7 +4,8 @@
 # from the test classpath: node/target/test-classes + node/target/flotilla-node.jar + node/target/lib/*.
 #
 #   scripts/bench-sim.sh [parts...]     parts: idle active packets calls lua   (default: all)
-#   IDLE_MAX=1000000 ACTIVE_MAX=100000 BENCH_HEAP=6g BENCH_HOLD=4 scripts/bench-sim.sh
+#   IDLE_MAX=1000000 ACTIVE_MAX=100000 BENCH_HEAP=6g BENCH_HOLD=4 BENCH_GC=UseSerialGC scripts/bench-sim.sh
+# The collector is the node's (bin/flotilla runs a node with -XX:+UseSerialGC); BENCH_GC tries another.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -12,6 +13,7 @@ IDLE_MAX=${IDLE_MAX:-1000000}
 ACTIVE_MAX=${ACTIVE_MAX:-100000}
 HEAP=${BENCH_HEAP:-6g}
 HOLD=${BENCH_HOLD:-4}
+GC=${BENCH_GC:-UseSerialGC}
 PARTS=("$@")
 [ ${#PARTS[@]} -eq 0 ] && PARTS=(idle active packets calls lua)
 
@@ -36,13 +38,13 @@ cat > "$LOGCFG" <<'XML'
 XML
 
 echo "== machine: $(nproc) cores, $(free -g | awk '/Mem:/{print $2}') GiB RAM, load $(cut -d' ' -f1-3 /proc/loadavg)"
-echo "== $(java -version 2>&1 | head -1), heap $HEAP, hold ${HOLD}s per step"
+echo "== $(java -version 2>&1 | head -1), heap $HEAP, -XX:+$GC, hold ${HOLD}s per step"
 
 bench() { # timeout part args...
   local limit=$1; shift
   # AlwaysPreTouch: the heap's pages are touched once at start, so CPU figures do not count the
   # kernel's first-touch page faults (half the CPU of a short run otherwise).
-  timeout "$limit" java -Xms"$HEAP" -Xmx"$HEAP" -XX:+UseParallelGC -XX:+AlwaysPreTouch -Dbench.hold="$HOLD" \
+  timeout "$limit" java -Xms"$HEAP" -Xmx"$HEAP" -XX:+"$GC" -XX:+AlwaysPreTouch -Dbench.hold="$HOLD" \
     -Dlogback.configurationFile="$LOGCFG" -cp "$CP" dev.flotilla.node.sim.bench.SimBench "$@" | tee -a "$OUT" \
     || echo "(part '$1' stopped: exit $? — timeout or failure; figures above are the last completed step)"
 }

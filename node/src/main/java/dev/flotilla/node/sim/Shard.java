@@ -12,8 +12,6 @@ import org.luaj.vm2.LuaString;
 import org.luaj.vm2.LuaTable;
 import org.luaj.vm2.LuaValue;
 
-import java.lang.invoke.MethodHandles;
-import java.lang.invoke.VarHandle;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.Map;
@@ -150,11 +148,7 @@ final class Shard {
         wheel.advance(t, this::fire);
         ArrayList<Vm> queue = runNow;
         for (int i = 0, n = queue.size(); i < n; i++) {
-            touchAhead(queue, i, n);
             runVm(queue.get(i));
-        }
-        if (!queue.isEmpty()) {
-            forgetAhead(); // hold no stopped or removed VM's objects past the tick
         }
         publishedRunnable = runNow.size();
         routeSent(t);
@@ -163,85 +157,6 @@ final class Shard {
         publishedVms = byId.size();
         inTick = false;
         ACTIVE.remove();
-    }
-
-    // ------------------------------------------------------------------ touching ahead
-
-    /** VMs between two stages of touching ahead (measured best of 2-6 at 50,000 VMs); five stages fit the ring. */
-    private static final int AHEAD = 6;
-    private static final int RING = 32;
-    private static final VarHandle TABLE_HASH;
-
-    static {
-        try {
-            TABLE_HASH = MethodHandles.privateLookupIn(LuaTable.class, MethodHandles.lookup())
-                    .findVarHandle(LuaTable.class, "hash", LuaTable.class.getDeclaredField("hash").getType());
-        } catch (ReflectiveOperationException e) {
-            throw new ExceptionInInitializerError(e);
-        }
-    }
-
-    private final LuaProcess[][] aheadProcs = new LuaProcess[RING][];
-    private final LuaProcess[] aheadProc = new LuaProcess[RING];
-    private final LuaTable[] aheadCtx = new LuaTable[RING];
-    private final LuaValue[] aheadFn = new LuaValue[RING];
-    private final Object[][] aheadSlots = new Object[RING][];
-    /** Where the header reads of touchAhead go, so the JIT cannot drop them; never read. */
-    private int touched;
-
-    private void forgetAhead() {
-        java.util.Arrays.fill(aheadProcs, null);
-        java.util.Arrays.fill(aheadProc, null);
-        java.util.Arrays.fill(aheadCtx, null);
-        java.util.Arrays.fill(aheadFn, null);
-        java.util.Arrays.fill(aheadSlots, null);
-    }
-
-    /**
-     * Loads, a few VMs ahead of the one about to run, the objects its handler call will need: the Vm,
-     * its process array, the process, its ctx table and the table's slots, one level per stage. Once a
-     * node has run a while the collector has scattered these objects over the heap, and chasing them
-     * one pointer at a time costs a cache miss each; staged like this, the misses of several VMs are
-     * in flight at once instead of one after another. Only reads, so it cannot change what runs.
-     */
-    private void touchAhead(ArrayList<Vm> queue, int i, int n) {
-        final int m = RING - 1;
-        int j = i + 5 * AHEAD;
-        if (j < n) {
-            aheadProcs[j & m] = queue.get(j).procs;
-        }
-        j = i + 4 * AHEAD;
-        if (j < n) {
-            LuaProcess[] ps = aheadProcs[j & m];
-            aheadProc[j & m] = ps != null && ps.length > 0 ? ps[0] : null;
-        }
-        j = i + 3 * AHEAD;
-        if (j < n) {
-            LuaProcess p = aheadProc[j & m];
-            aheadCtx[j & m] = p == null ? null : p.ctx;
-            aheadFn[j & m] = p == null ? null : p.onTick;
-        }
-        j = i + 2 * AHEAD;
-        if (j < n) {
-            LuaTable c = aheadCtx[j & m];
-            aheadSlots[j & m] = c == null ? null : (Object[]) TABLE_HASH.get(c);
-            LuaValue f = aheadFn[j & m];
-            if (f != null && f.getClass() == LuaTable.class) { // reads the function's header; never true
-                touched++;
-            }
-        }
-        j = i + AHEAD;
-        if (j < n) {
-            Object[] slots = aheadSlots[j & m];
-            if (slots != null) {
-                for (int k = 0; k < slots.length && k < 8; k++) {
-                    Object o = slots[k];
-                    if (o != null && o.getClass() == LuaTable.class) { // reads the slot's header; never true
-                        touched++;
-                    }
-                }
-            }
-        }
     }
 
     private void enqueueNow(Vm vm) {
