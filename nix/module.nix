@@ -246,9 +246,10 @@ in
 
     jvmOptions = mkOption {
       type = types.listOf types.str;
-      default = [ "-Xms256m" "-Xmx1g" "-XX:+ExitOnOutOfMemoryError" ];
+      default = [ "-Xms256m" "-Xmx1g" "-XX:+UseSerialGC" "-XX:+ExitOnOutOfMemoryError" ];
       description = ''
-        JVM flags (FLOTILLA_JAVA_OPTS for the launcher). ExitOnOutOfMemoryError lets systemd
+        JVM flags (FLOTILLA_JAVA_OPTS for the launcher). The serial collector is the one the
+        simulated-VM tick is measured with (docs/decisions.md); ExitOnOutOfMemoryError lets systemd
         restart a node that ran out of heap instead of leaving it half alive.
       '';
     };

@@ -4,13 +4,13 @@
 # from the test classpath: node/target/test-classes + node/target/flotilla-node.jar + node/target/lib/*.
 #
 #   scripts/bench-sim.sh [parts...]     parts: idle active packets calls lua   (default: all)
-#   IDLE_MAX=1000000 ACTIVE_MAX=100000 BENCH_HEAP=6g BENCH_HOLD=4 BENCH_GC=UseSerialGC scripts/bench-sim.sh
+#   IDLE_MAX=1000000 ACTIVE_MAX=200000 BENCH_HEAP=6g BENCH_HOLD=4 BENCH_GC=UseSerialGC scripts/bench-sim.sh
 # The collector is the node's (bin/flotilla runs a node with -XX:+UseSerialGC); BENCH_GC tries another.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 IDLE_MAX=${IDLE_MAX:-1000000}
-ACTIVE_MAX=${ACTIVE_MAX:-100000}
+ACTIVE_MAX=${ACTIVE_MAX:-200000}
 HEAP=${BENCH_HEAP:-6g}
 HOLD=${BENCH_HOLD:-4}
 GC=${BENCH_GC:-UseSerialGC}
