@@ -96,6 +96,10 @@ public final class NodeConfig {
         public long instructionBudget = 100000;
         /** Run programs compiled to JVM classes; false runs them in LuaJ's interpreter (slower, same sandbox). */
         public boolean compile = true;
+        /** The most heap one VM's Lua data may hold (tables, strings, closures); past it the VM is stopped. */
+        public long heapQuotaBytes = 64L << 20;
+        /** The most one handler call may allocate, garbage included; past it the VM is stopped. */
+        public long maxCallAllocBytes = 128L << 20;
     }
 
     public String nodeId = "n1";
@@ -179,6 +183,12 @@ public final class NodeConfig {
             throw new ConfigException("microvm.command_timeout_ms and microvm.stop_timeout_ms must be at least 1000");
         if (microvm.microvmCommand.isBlank() || microvm.systemctlCommand.isBlank())
             throw new ConfigException("microvm.microvm_command and microvm.systemctl_command must name a command");
+        if (lua.instructionBudget < 100)
+            throw new ConfigException("lua.instruction_budget " + lua.instructionBudget + " is too small; at least 100 (default 100000)");
+        if (lua.heapQuotaBytes < 65536 || lua.heapQuotaBytes > Integer.MAX_VALUE)
+            throw new ConfigException("lua.heap_quota_bytes " + lua.heapQuotaBytes + " is out of range; 65536 to 2147483647 (default 67108864, 64 MiB)");
+        if (lua.maxCallAllocBytes < 1 << 20)
+            throw new ConfigException("lua.max_call_alloc_bytes " + lua.maxCallAllocBytes + " is too small; at least 1048576 (default 134217728, 128 MiB)");
         if (raft.electionMinMs <= 0 || raft.electionMaxMs <= raft.electionMinMs)
             throw new ConfigException("raft.election_min_ms must be > 0 and below raft.election_max_ms");
         if (!join) {

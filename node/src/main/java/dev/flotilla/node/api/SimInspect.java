@@ -188,6 +188,7 @@ public final class SimInspect {
         ObjectNode drops = c.putObject("packets_dropped");
         s.drops().forEach((k, v) -> drops.put(k.toLowerCase(java.util.Locale.ROOT), v));
         c.put("fs_bytes", s.fsBytes()).put("fs_quota_bytes", s.fsQuotaBytes());
+        c.put("heap_bytes", s.heapBytes()).put("heap_quota_bytes", s.heapQuotaBytes());
         return o;
     }
 

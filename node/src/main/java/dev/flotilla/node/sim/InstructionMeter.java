@@ -35,6 +35,10 @@ public final class InstructionMeter extends DebugLib {
     private static final VarHandle TRACEBACK;
     private static final VarHandle BUFFER_LENGTH;
     private static final VarHandle BUFFER_VALUE;
+    private static final VarHandle CALL;
+    private static final VarHandle REMAINING;
+    /** What the memory watch sets the budget to when a call allocates too much (see {@link #interrupt}). */
+    private static final long INTERRUPTED = Long.MIN_VALUE / 2;
 
     static {
         try {
@@ -44,6 +48,9 @@ public final class InstructionMeter extends DebugLib {
             MethodHandles.Lookup buf = MethodHandles.privateLookupIn(Buffer.class, MethodHandles.lookup());
             BUFFER_LENGTH = buf.findVarHandle(Buffer.class, "length", int.class);
             BUFFER_VALUE = buf.findVarHandle(Buffer.class, "value", LuaValue.class);
+            MethodHandles.Lookup self = MethodHandles.lookup();
+            CALL = self.findVarHandle(InstructionMeter.class, "call", long.class);
+            REMAINING = self.findVarHandle(InstructionMeter.class, "remaining", long.class);
         } catch (ReflectiveOperationException e) {
             throw new ExceptionInInitializerError(e);
         }
@@ -57,6 +64,12 @@ public final class InstructionMeter extends DebugLib {
     private long remaining;
     private long budget;
     private int depth;
+    /** Handler calls begun; the memory watch reads it from its own thread to tell one call from the next. */
+    private long call;
+    private volatile long interruptedCall = -1;
+    private volatile long interruptedBytes;
+    private volatile long interruptedLimit;
+    private volatile long suspectCall = -1;
     private LuaFunction[] fn;
     private LuaValue[][] stacks;
     private int[] pcs;
@@ -81,6 +94,7 @@ public final class InstructionMeter extends DebugLib {
 
     /** Starts a handler call with a fresh budget. */
     void begin(long instructions) {
+        CALL.setOpaque(this, call + 1);
         budget = instructions;
         remaining = instructions;
         built = 0;
@@ -169,6 +183,14 @@ public final class InstructionMeter extends DebugLib {
         if (pending != null) {
             throw pending;
         }
+        if (remaining < INTERRUPTED / 2) {
+            if (interruptedCall == call) {
+                throw violate(new SandboxViolation("allocation limit exceeded: this handler call allocated "
+                        + interruptedBytes + " bytes (limit " + interruptedLimit + " per call)", traceback(0)));
+            }
+            remaining = budget; // a late interruption meant for a call that had already ended
+            return;
+        }
         throw violate(new SandboxViolation("instruction budget exhausted (" + budget
                 + " instructions per handler call)", traceback(0)));
     }
@@ -202,6 +224,33 @@ public final class InstructionMeter extends DebugLib {
         pending = v;
         remaining = 0;
         return v;
+    }
+
+    /** The number of the handler call running or last run, read from the memory watch's thread. */
+    long currentCall() {
+        return (long) CALL.getOpaque(this);
+    }
+
+    /**
+     * From the memory watch's thread: handler call {@code n} has allocated {@code bytes}, over the
+     * limit. Its next instruction stops its VM. If call n has ended meanwhile, the next call sees the
+     * interruption is not its own and goes on with a fresh budget.
+     */
+    void interrupt(long n, long bytes, long limit) {
+        interruptedBytes = bytes;
+        interruptedLimit = limit;
+        interruptedCall = n;
+        REMAINING.setOpaque(this, INTERRUPTED);
+    }
+
+    /** From the memory watch's thread: call {@code n} allocated a lot; its VM's heap should be measured. */
+    void suspect(long n) {
+        suspectCall = n;
+    }
+
+    /** Whether the memory watch found the call that just ended allocating a lot. */
+    boolean suspected() {
+        return suspectCall == call;
     }
 
     /** Counts bytes a string builder is about to make in this handler call; stops the VM past the limit. */

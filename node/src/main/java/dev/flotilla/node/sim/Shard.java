@@ -32,6 +32,12 @@ final class Shard {
     private static final LuaString PORT = LuaValue.valueOf("port");
     private static final LuaString DATA = LuaValue.valueOf("data");
     private static final ThreadLocal<Shard> ACTIVE = new ThreadLocal<>();
+    /** Lua values the periodic heap check may look at per tick. */
+    static final int HEAP_VISITS_PER_TICK = 10_000;
+    /** A VM that runs has its heap checked at least this often (10 s), and sooner if it allocates a lot. */
+    static final int HEAP_CHECK_EVERY_TICKS = 600;
+    /** One handler call in this many has what it allocates counted (two reads of the counter, 11-30 ns each). */
+    static final int ALLOC_SAMPLE_EVERY = 32;
 
     final int index;
     final SimRuntime rt;
@@ -54,9 +60,19 @@ final class Shard {
     private final ArrayList<Packet> sent = new ArrayList<>();
     private final ArrayList<Vm> sentBy = new ArrayList<>();
     final ArrayList<Vm> fsDirty = new ArrayList<>();
+    private final LuaHeap heap = new LuaHeap();
+    private final ArrayList<Vm> heapUrgent = new ArrayList<>();
+    /** Every VM of the shard, for the periodic heap check's round (removed ones are dropped as it meets them). */
+    private final ArrayList<Vm> all = new ArrayList<>();
+    private int heapCursor;
+    private int sampleSeed = (int) System.nanoTime() | 1;
 
     long tick;
     private boolean inTick;
+    /** The thread running this shard's tick, null between ticks: what the memory watch samples. */
+    volatile Thread runner;
+    long watchedCall; // the memory watch's own bookkeeping, touched only by its thread
+    long watchedFrom;
     Vm current;
     LuaProcess currentProc;
 
@@ -67,6 +83,9 @@ final class Shard {
     volatile long publishedPacketsSent;
     volatile int publishedVms;
     volatile int publishedRunnable;
+    volatile long heapChecks;
+    volatile long heapQuotaStops;
+    volatile long callAllocStops;
 
     @SuppressWarnings("unchecked")
     Shard(int index, SimRuntime rt) {
@@ -88,6 +107,7 @@ final class Shard {
                 lanes[p][d] = new ArrayList<>();
             }
         }
+        MemoryWatch.watch(this);
     }
 
     /** Charges string-building bytes to the handler running on this thread (none outside handlers). */
@@ -123,6 +143,7 @@ final class Shard {
 
     void runTick(long t) {
         ACTIVE.set(this);
+        runner = Thread.currentThread();
         inTick = true;
         tick = t;
         ArrayList<Vm> tmp = runNow;
@@ -152,6 +173,8 @@ final class Shard {
         }
         publishedRunnable = runNow.size();
         routeSent(t);
+        runner = null;
+        checkHeaps();
         publishedHandlerCalls = handlerCalls;
         publishedPacketsSent = packetsSent;
         publishedVms = byId.size();
@@ -305,6 +328,7 @@ final class Shard {
         currentProc = p;
         handlerCalls++;
         vm.handlerCalls++;
+        long allocatedBefore = MemoryWatch.allocatedHere(); // a start is rare, and builds the most
         try {
             LuaValue r = p.program.instantiate(vm.env, globals, meter, config.compileToJvm()).call();
             LuaTable ctx;
@@ -334,6 +358,7 @@ final class Shard {
             handleFailure(p, e);
         } finally {
             currentProc = null;
+            endCall(p.vm, allocatedBefore, 1);
         }
     }
 
@@ -346,6 +371,12 @@ final class Shard {
         currentProc = p;
         handlerCalls++;
         p.vm.handlerCalls++;
+        int x = sampleSeed; // xorshift: which calls are sampled cannot be foreseen by the script
+        x ^= x << 13;
+        x ^= x >>> 17;
+        x ^= x << 5;
+        sampleSeed = x;
+        long allocatedBefore = (x & (ALLOC_SAMPLE_EVERY - 1)) == 0 ? MemoryWatch.allocatedHere() : -1;
         try {
             LuaValue r = arg == null ? fn.call(p.ctx) : fn.call(p.ctx, arg);
             if (r != LuaValue.NIL && p.alive()) {
@@ -355,6 +386,28 @@ final class Shard {
             handleFailure(p, e);
         } finally {
             currentProc = null;
+            endCall(p.vm, allocatedBefore, ALLOC_SAMPLE_EVERY);
+        }
+    }
+
+    /**
+     * After a handler call: counts what a sampled call allocated ({@code before} is -1 for one not
+     * sampled), scaled by how rarely calls are sampled, and has the VM's heap measured at the end of
+     * the tick once it allocated more than an eighth of the quota or its own last measured size since
+     * its last check (so measuring costs in proportion to allocating), or when the memory watch saw
+     * this call allocate a lot.
+     */
+    private void endCall(Vm vm, long before, int scale) {
+        if (before >= 0) {
+            long kib = vm.allocatedKib + (((MemoryWatch.allocatedHere() - before) * scale) >> 10);
+            vm.allocatedKib = (int) Math.min(kib, Integer.MAX_VALUE);
+            if (kib > Math.max(config.heapQuotaBytes() / 8, vm.heapBytes) >> 10) {
+                vm.allocatedKib = 0;
+                heapUrgent.add(vm);
+            }
+        }
+        if (meter.suspected()) {
+            heapUrgent.add(vm);
         }
     }
 
@@ -384,6 +437,9 @@ final class Shard {
         if (e instanceof ProcessExit x) {
             exit(p, x.code);
         } else if (e instanceof SandboxViolation v) {
+            if (v.getMessage().startsWith("allocation limit exceeded")) {
+                callAllocStops++;
+            }
             stop(vm, p, v.getMessage(), v.traceback());
         } else if (e instanceof StackOverflowError) {
             stop(vm, p, "Java stack overflow (too deep recursion)", "");
@@ -407,17 +463,85 @@ final class Shard {
         return i < 0 ? String.valueOf(s) : s.substring(0, i);
     }
 
-    /** Stops a whole VM for a sandbox violation; its other processes are killed, other VMs go on. */
+    /**
+     * Stops a whole VM for a sandbox violation; its other processes are killed, other VMs go on. The
+     * offender is the process that broke the rule, or null when the VM as a whole did (its heap).
+     */
     private void stop(Vm vm, LuaProcess offender, String reason, String traceback) {
         vm.stopped = true;
-        vm.stopReason = reason + " (pid " + offender.pid + ", program " + offender.program.name() + ")";
-        offender.lastError = reason + (traceback == null || traceback.isEmpty() ? "" : "\n" + traceback);
+        vm.stopReason = offender == null ? reason
+                : reason + " (pid " + offender.pid + ", program " + offender.program.name() + ")";
+        if (offender != null) {
+            offender.lastError = reason + (traceback == null || traceback.isEmpty() ? "" : "\n" + traceback);
+        }
         for (LuaProcess p : vm.procs) {
             if (p != null) {
                 if (p.alive()) {
                     p.state = LuaProcess.KILLED;
+                    if (offender == null) {
+                        p.lastError = reason;
+                    }
                 }
-                // Let go of everything the VM's Lua code built (it may be what exhausted the heap).
+            }
+        }
+        dropLuaState(vm); // everything the VM's Lua code built (it may be what exhausted the heap)
+        log(vm, "[sim] VM stopped by the sandbox: " + vm.stopReason);
+        SimRuntime.LOG.info("simulated VM {} stopped by the sandbox: {}", vm.id(), vm.stopReason);
+    }
+
+    /**
+     * Measures the heap of the VMs that allocated a lot (see {@link #endCall}), then goes on with the
+     * round over all the shard's VMs, so many per tick that each comes up every
+     * {@link #HEAP_CHECK_EVERY_TICKS} (those checked more recently or not run since are passed over),
+     * as far as {@link #HEAP_VISITS_PER_TICK} goes; stops those over quota.
+     */
+    private void checkHeaps() {
+        for (int i = 0; i < heapUrgent.size(); i++) {
+            checkHeap(heapUrgent.get(i)); // rarely one twice (two reasons in one call): cheap, and simpler
+        }
+        heapUrgent.clear();
+        int n = all.size() / HEAP_CHECK_EVERY_TICKS + 1;
+        long visits = 0;
+        for (int i = 0; i < n && !all.isEmpty() && visits < HEAP_VISITS_PER_TICK; i++) {
+            if (heapCursor >= all.size()) {
+                heapCursor = 0;
+            }
+            Vm vm = all.get(heapCursor);
+            if (vm.removed) {
+                Vm last = all.remove(all.size() - 1);
+                if (heapCursor < all.size()) {
+                    all.set(heapCursor, last);
+                }
+                continue;
+            }
+            heapCursor++;
+            if ((int) vm.lastRunTick - vm.heapCheckedTick > 0 && (int) tick - vm.heapCheckedTick >= HEAP_CHECK_EVERY_TICKS) {
+                visits += checkHeap(vm);
+            }
+        }
+    }
+
+    private long checkHeap(Vm vm) {
+        if (vm.stopped || vm.env == null) {
+            return 1;
+        }
+        long quota = config.heapQuotaBytes();
+        long bytes = heap.measure(vm, quota);
+        vm.heapBytes = (int) Math.min(bytes, Integer.MAX_VALUE);
+        vm.heapCheckedTick = (int) tick;
+        vm.allocatedKib = 0;
+        heapChecks++;
+        if (bytes > quota) {
+            heapQuotaStops++;
+            stop(vm, null, "memory quota exceeded: its Lua data holds more than " + quota
+                    + " bytes (lua.heap_quota_bytes); keep less in tables and globals, or raise the quota", "");
+        }
+        return heap.visits + 1;
+    }
+
+    private static void dropLuaState(Vm vm) {
+        for (LuaProcess p : vm.procs) {
+            if (p != null) {
                 p.ctx = null;
                 p.onTick = null;
                 p.onPacket = null;
@@ -426,8 +550,6 @@ final class Shard {
         }
         vm.env = null;
         vm.mailbox = null;
-        log(vm, "[sim] VM stopped by the sandbox: " + vm.stopReason);
-        SimRuntime.LOG.info("simulated VM {} stopped by the sandbox: {}", vm.id(), vm.stopReason);
     }
 
     void log(Vm vm, String line) {
@@ -477,6 +599,8 @@ final class Shard {
         }
         vm.spawn(vm.programs[0]);
         vm.pendingStart = true;
+        vm.heapCheckedTick = (int) tick; // first measured once it ran and allocated a lot, or in the round
+        all.add(vm);
         if (inTick) {
             enqueueNow(vm);
         } else {
@@ -494,6 +618,7 @@ final class Shard {
         if (vm.stopReason == null) {
             vm.stopReason = "removed";
         }
+        dropLuaState(vm); // the heap check's round still holds the Vm until it comes by
         if (byIp.get(vm.ip) == vm) {
             byIp.remove(vm.ip);
         }
@@ -534,6 +659,6 @@ final class Shard {
         return new SimVmStatus(vm.id(), Ipv4.format(vm.ip), vm.spec.hostname(),
                 vm.stopped ? "stopped" : "running", vm.stopReason == null ? "" : vm.stopReason, procs,
                 vm.ticksRun, vm.handlerCalls, vm.packetsIn, vm.packetsOut, drops,
-                vm.fs == null ? 0 : vm.fs.used(), quota);
+                vm.fs == null ? 0 : vm.fs.used(), quota, vm.heapBytes, config.heapQuotaBytes());
     }
 }

@@ -20,11 +20,16 @@ package dev.flotilla.node.sim;
  * @param fsMaxBytesPerFlush  most bytes handed out per flush over all VMs (the rate bound)
  * @param compileToJvm        run programs compiled to JVM classes (the default) rather than in LuaJ's
  *                            interpreter; the sandbox's limits hold either way
+ * @param heapQuotaBytes      the most heap a VM's Lua data may hold (estimated by walking it); past it
+ *                            the VM is stopped
+ * @param maxCallAllocBytes   the most one handler call may allocate (garbage included, watched from
+ *                            another thread); past it the VM is stopped
  */
 public record SimConfig(int shards, int ticksPerSecond, long instructionBudget, int maxCallDepth,
                         int maxStringBytes, int maxPacketBytes, int maxSendsPerTick, int mailboxCapacity,
                         int logLines, int maxTimersPerVm, long defaultFsQuotaBytes, int fsFlushEveryTicks,
-                        int fsMaxBatchBytes, int fsMaxBytesPerFlush, boolean compileToJvm) {
+                        int fsMaxBatchBytes, int fsMaxBytesPerFlush, boolean compileToJvm, long heapQuotaBytes,
+                        long maxCallAllocBytes) {
 
     public SimConfig {
         require(shards >= 1, "shards", shards, "at least 1");
@@ -42,6 +47,9 @@ public record SimConfig(int shards, int ticksPerSecond, long instructionBudget, 
         require(fsMaxBatchBytes >= 1024, "fsMaxBatchBytes", fsMaxBatchBytes, "at least 1024");
         require(fsMaxBytesPerFlush >= fsMaxBatchBytes, "fsMaxBytesPerFlush", fsMaxBytesPerFlush,
                 "at least fsMaxBatchBytes (" + fsMaxBatchBytes + ")");
+        require(heapQuotaBytes >= 65_536 && heapQuotaBytes <= Integer.MAX_VALUE, "heapQuotaBytes", heapQuotaBytes,
+                "65536 to 2147483647");
+        require(maxCallAllocBytes >= 1 << 20, "maxCallAllocBytes", maxCallAllocBytes, "at least 1048576");
     }
 
     private static void require(boolean ok, String field, Object value, String allowed) {
@@ -50,47 +58,56 @@ public record SimConfig(int shards, int ticksPerSecond, long instructionBudget, 
         }
     }
 
-    /** cores-1 shards (at least one), 60 TPS, 100k instructions per handler call, 1 MiB strings. */
+    /**
+     * cores-1 shards (at least one), 60 TPS, 100k instructions per handler call, 1 MiB strings, 64 MiB
+     * of Lua data per VM, 128 MiB allocated per handler call.
+     */
     public static SimConfig defaults() {
         int shards = Math.max(1, Runtime.getRuntime().availableProcessors() - 1);
         return new SimConfig(shards, 60, 100_000, 200, 1 << 20, 64 * 1024, 1024, 256, 200, 1024,
-                1 << 20, 60, 64 * 1024, 1 << 20, true);
+                1 << 20, 60, 64 * 1024, 1 << 20, true, 64L << 20, 128L << 20);
     }
 
     public SimConfig withShards(int n) {
         return new SimConfig(n, ticksPerSecond, instructionBudget, maxCallDepth, maxStringBytes, maxPacketBytes,
                 maxSendsPerTick, mailboxCapacity, logLines, maxTimersPerVm, defaultFsQuotaBytes,
-                fsFlushEveryTicks, fsMaxBatchBytes, fsMaxBytesPerFlush, compileToJvm);
+                fsFlushEveryTicks, fsMaxBatchBytes, fsMaxBytesPerFlush, compileToJvm, heapQuotaBytes, maxCallAllocBytes);
     }
 
     public SimConfig withInstructionBudget(long n) {
         return new SimConfig(shards, ticksPerSecond, n, maxCallDepth, maxStringBytes, maxPacketBytes,
                 maxSendsPerTick, mailboxCapacity, logLines, maxTimersPerVm, defaultFsQuotaBytes,
-                fsFlushEveryTicks, fsMaxBatchBytes, fsMaxBytesPerFlush, compileToJvm);
+                fsFlushEveryTicks, fsMaxBatchBytes, fsMaxBytesPerFlush, compileToJvm, heapQuotaBytes, maxCallAllocBytes);
     }
 
     public SimConfig withMailboxCapacity(int n) {
         return new SimConfig(shards, ticksPerSecond, instructionBudget, maxCallDepth, maxStringBytes,
                 maxPacketBytes, maxSendsPerTick, n, logLines, maxTimersPerVm, defaultFsQuotaBytes,
-                fsFlushEveryTicks, fsMaxBatchBytes, fsMaxBytesPerFlush, compileToJvm);
+                fsFlushEveryTicks, fsMaxBatchBytes, fsMaxBytesPerFlush, compileToJvm, heapQuotaBytes, maxCallAllocBytes);
     }
 
     public SimConfig withFsFlush(int everyTicks, int maxBatchBytes, int maxBytesPerFlush) {
         return new SimConfig(shards, ticksPerSecond, instructionBudget, maxCallDepth, maxStringBytes,
                 maxPacketBytes, maxSendsPerTick, mailboxCapacity, logLines, maxTimersPerVm, defaultFsQuotaBytes,
-                everyTicks, maxBatchBytes, maxBytesPerFlush, compileToJvm);
+                everyTicks, maxBatchBytes, maxBytesPerFlush, compileToJvm, heapQuotaBytes, maxCallAllocBytes);
     }
 
     public SimConfig withMaxSendsPerTick(int n) {
         return new SimConfig(shards, ticksPerSecond, instructionBudget, maxCallDepth, maxStringBytes,
                 maxPacketBytes, n, mailboxCapacity, logLines, maxTimersPerVm, defaultFsQuotaBytes,
-                fsFlushEveryTicks, fsMaxBatchBytes, fsMaxBytesPerFlush, compileToJvm);
+                fsFlushEveryTicks, fsMaxBatchBytes, fsMaxBytesPerFlush, compileToJvm, heapQuotaBytes, maxCallAllocBytes);
     }
 
     public SimConfig withCompileToJvm(boolean on) {
         return new SimConfig(shards, ticksPerSecond, instructionBudget, maxCallDepth, maxStringBytes,
                 maxPacketBytes, maxSendsPerTick, mailboxCapacity, logLines, maxTimersPerVm, defaultFsQuotaBytes,
-                fsFlushEveryTicks, fsMaxBatchBytes, fsMaxBytesPerFlush, on);
+                fsFlushEveryTicks, fsMaxBatchBytes, fsMaxBytesPerFlush, on, heapQuotaBytes, maxCallAllocBytes);
+    }
+
+    public SimConfig withHeapLimits(long quotaBytes, long perCallBytes) {
+        return new SimConfig(shards, ticksPerSecond, instructionBudget, maxCallDepth, maxStringBytes,
+                maxPacketBytes, maxSendsPerTick, mailboxCapacity, logLines, maxTimersPerVm, defaultFsQuotaBytes,
+                fsFlushEveryTicks, fsMaxBatchBytes, fsMaxBytesPerFlush, compileToJvm, quotaBytes, perCallBytes);
     }
 
     /** Nanoseconds between tick starts. */

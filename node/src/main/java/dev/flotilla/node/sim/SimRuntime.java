@@ -468,7 +468,13 @@ public final class SimRuntime implements AutoCloseable {
         long sent = 0;
         int vms = 0;
         int runnable = 0;
+        long heapChecks = 0;
+        long heapQuotaStops = 0;
+        long callAllocStops = 0;
         for (Shard s : shards) {
+            heapChecks += s.heapChecks;
+            heapQuotaStops += s.heapQuotaStops;
+            callAllocStops += s.callAllocStops;
             calls += s.publishedHandlerCalls;
             sent += s.publishedPacketsSent;
             vms += s.publishedVms;
@@ -479,6 +485,7 @@ public final class SimRuntime implements AutoCloseable {
         r.drops().forEach((k, v) -> drops.put(k.name(), v));
         return new SimStats(tick, vms, runnable, calls, sent, r.delivered(), r.crossNode(), drops, lateTicks,
                 overruns, lastTickNanos, maxTickNanos, pacedTicks, pacedWorkNanos, fsBytesOut, fsBatches, coalescedWrites, fsThrottled,
+                heapChecks, heapQuotaStops, callAllocStops,
                 (System.nanoTime() - startedNanos) / 1_000_000);
     }
 

@@ -11,9 +11,13 @@ import java.util.Map;
  * @param pacedTicks     ticks run by the paced loop (not by step())
  * @param pacedWorkNanos their work time in total (mean tick cost = pacedWorkNanos / pacedTicks)
  * @param fsThrottled    times a VM's file changes had to wait for a later flush (rate bound hit)
+ * @param heapChecks     times a VM's heap was measured
+ * @param heapQuotaStops VMs stopped for holding more than their heap quota
+ * @param callAllocStops VMs stopped for a handler call that allocated more than the limit
  */
 public record SimStats(long tick, int vms, int runnable, long handlerCalls, long packetsSent,
                        long packetsDelivered, long packetsCrossNode, Map<String, Long> drops, long lateTicks,
                        long overruns, long lastTickNanos, long maxTickNanos, long pacedTicks, long pacedWorkNanos, long fsBytesOut, long fsBatches,
-                       long fsCoalescedWrites, long fsThrottled, long uptimeMillis) {
+                       long fsCoalescedWrites, long fsThrottled, long heapChecks, long heapQuotaStops,
+                       long callAllocStops, long uptimeMillis) {
 }

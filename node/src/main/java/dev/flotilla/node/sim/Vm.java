@@ -40,6 +40,10 @@ final class Vm {
     long packetsIn;
     long packetsOut;
     long[] drops; // indexed by Shard.DROP_* reasons
+    // The heap check's bookkeeping, in ints so the tick's hot object stays small.
+    int heapCheckedTick; // low 32 bits of the tick of the last check (compared wrap-safe)
+    int heapBytes; // what the last check measured
+    int allocatedKib; // allocated since then, estimated from sampled handler calls
 
     Vm(SimVmSpec spec, int ip, CompiledProgram[] programs, LuaTable env) {
         this.spec = spec;

@@ -64,7 +64,8 @@ public final class LuaHost implements AutoCloseable, dev.flotilla.node.api.SimIn
         this.raft = raft;
         SimConfig sim = SimConfig.defaults();
         if (config.lua.workers > 0) sim = sim.withShards(config.lua.workers);
-        sim = sim.withInstructionBudget(config.lua.instructionBudget).withCompileToJvm(config.lua.compile);
+        sim = sim.withInstructionBudget(config.lua.instructionBudget).withCompileToJvm(config.lua.compile)
+                .withHeapLimits(config.lua.heapQuotaBytes, config.lua.maxCallAllocBytes);
         router = new Router(selfId);
         runtime = new SimRuntime(sim, router);
         HostPort bind = HostPort.parse(config.transportAddress);
@@ -181,6 +182,11 @@ public final class LuaHost implements AutoCloseable, dev.flotilla.node.api.SimIn
             m.counter("flotilla_transport_dropped_" + name + "", "Packets the transport dropped: " + d.name(),
                     () -> transport.stats().drops().getOrDefault(d, 0L));
         }
+        m.counter("flotilla_sim_heap_checks", "Times a simulated VM's heap was measured", () -> runtime.stats().heapChecks());
+        m.counter("flotilla_sim_heap_quota_stops", "Simulated VMs stopped for holding more than lua.heap_quota_bytes",
+                () -> runtime.stats().heapQuotaStops());
+        m.counter("flotilla_sim_call_alloc_stops", "Simulated VMs stopped for a handler call allocating more than lua.max_call_alloc_bytes",
+                () -> runtime.stats().callAllocStops());
         m.counter("flotilla_sim_fs_bytes", "Bytes of file changes handed out for replication", () -> runtime.stats().fsBytesOut());
         m.counter("flotilla_sim_fs_batches", "Batches of file changes handed out", () -> runtime.stats().fsBatches());
         m.counter("flotilla_sim_fs_coalesced", "File writes coalesced away before replication", () -> runtime.stats().fsCoalescedWrites());

@@ -14,7 +14,7 @@ import org.junit.jupiter.api.Test;
 /** What the agent hears of a simulated VM, from the runtime's status of it. */
 class LuaStatusTest {
     private static SimVmStatus vm(String state, String stopReason, ProcessStatus... procs) {
-        return new SimVmStatus("v", "10.0.0.2", "v", state, stopReason, List.of(procs), 1, 1, 0, 0, Map.of(), 0, 1024);
+        return new SimVmStatus("v", "10.0.0.2", "v", state, stopReason, List.of(procs), 1, 1, 0, 0, Map.of(), 0, 1024, 0, 1 << 26);
     }
 
     @Test
