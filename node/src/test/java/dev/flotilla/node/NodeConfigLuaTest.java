@@ -5,7 +5,6 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.flotilla.node.sim.SimConfig;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -15,20 +14,12 @@ class NodeConfigLuaTest {
     @TempDir
     Path dir;
 
-    private NodeConfig load(String yaml) throws Exception {
-        Path f = dir.resolve("node.yaml");
-        Files.writeString(f, yaml);
-        NodeConfig c = NodeConfig.load(f);
-        c.validate();
-        return c;
-    }
-
     @Test
     void memoryLimitsDefaultToTheRuntimesAndCanBeSet() throws Exception {
-        NodeConfig d = load("node_id: n1\n");
+        NodeConfig d = ConfigFiles.load(dir, "node_id: n1\n");
         assertEquals(SimConfig.defaults().heapQuotaBytes(), d.lua.heapQuotaBytes);
         assertEquals(SimConfig.defaults().maxCallAllocBytes(), d.lua.maxCallAllocBytes);
-        NodeConfig c = load("""
+        NodeConfig c = ConfigFiles.load(dir, """
                 lua:
                   heap_quota_bytes: 1048576
                   max_call_alloc_bytes: 33554432
@@ -39,9 +30,9 @@ class NodeConfigLuaTest {
 
     @Test
     void aLimitTooSmallIsRefusedByItsKey() {
-        NodeConfig.ConfigException e = assertThrows(NodeConfig.ConfigException.class, () -> load("lua:\n  heap_quota_bytes: 100\n"));
+        NodeConfig.ConfigException e = assertThrows(NodeConfig.ConfigException.class, () -> ConfigFiles.load(dir, "lua:\n  heap_quota_bytes: 100\n"));
         assertTrue(e.getMessage().startsWith("lua.heap_quota_bytes 100 is out of range"), e.getMessage());
-        e = assertThrows(NodeConfig.ConfigException.class, () -> load("lua:\n  max_call_alloc_bytes: 5\n"));
+        e = assertThrows(NodeConfig.ConfigException.class, () -> ConfigFiles.load(dir, "lua:\n  max_call_alloc_bytes: 5\n"));
         assertTrue(e.getMessage().startsWith("lua.max_call_alloc_bytes 5 is too small"), e.getMessage());
     }
 }

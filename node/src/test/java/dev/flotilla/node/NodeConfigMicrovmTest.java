@@ -19,11 +19,7 @@ class NodeConfigMicrovmTest {
     Path dir;
 
     private NodeConfig load(String yaml) throws Exception {
-        Path f = dir.resolve("node.yaml");
-        Files.writeString(f, yaml);
-        NodeConfig c = NodeConfig.load(f);
-        c.validate();
-        return c;
+        return ConfigFiles.load(dir, yaml);
     }
 
     @Test

@@ -526,7 +526,14 @@ final class Shard {
             return 1;
         }
         long quota = config.heapQuotaBytes();
-        long bytes = heap.measure(vm, quota);
+        long bytes;
+        try {
+            bytes = heap.measure(vm, quota);
+        } catch (RuntimeException e) { // a value LuaHeap cannot read: leave the VM be rather than fail the tick
+            SimRuntime.LOG.warn("could not measure the heap of VM {}; it goes unchecked until its next check", vm.id(), e);
+            vm.heapCheckedTick = (int) tick;
+            return 1;
+        }
         vm.heapBytes = (int) Math.min(bytes, Integer.MAX_VALUE);
         vm.heapCheckedTick = (int) tick;
         vm.allocatedKib = 0;
