@@ -56,8 +56,11 @@ class MemoryLimitsTest {
                 end
                 """.formatted(keep)));
         rt.addVm(vm("good", "10.0.0.2", GOOD));
-        SimVmStatus hoarder = stepUntilStopped(rt, "hoarder", 200);
-        assertEquals("stopped", hoarder.state(), "the hoarder must be stopped within 200 ticks: " + hoarder);
+        // Usually the first sampled call (one in 32) after it passes the quota has it measured; the round
+        // over all VMs makes sure within HEAP_CHECK_EVERY_TICKS whatever the sampling picked.
+        int deadline = Shard.HEAP_CHECK_EVERY_TICKS + 50;
+        SimVmStatus hoarder = stepUntilStopped(rt, "hoarder", deadline);
+        assertEquals("stopped", hoarder.state(), "the hoarder must be stopped within " + deadline + " ticks: " + hoarder);
         assertTrue(hoarder.stopReason().contains("memory quota exceeded") && hoarder.stopReason().contains("lua.heap_quota_bytes"),
                 hoarder.stopReason());
         assertTrue(hoarder.ticksRun() >= 10, "stopped only once it held about a MiB, not at once: " + hoarder.ticksRun());
