@@ -299,8 +299,9 @@ public final class Routes {
 
     /**
      * A new job whose spec has the shape of a running warm VM takes that VM: 201 with it already running.
-     * The choice is made from this node's applied state and re-checked by the rules; when the warm VM
-     * was taken meanwhile (or the job exists), the request falls back to a cold create (202).
+     * The choice is made from this node's applied state (or, when that shows a pool of the shape but none
+     * of it running, from a linearizable read) and re-checked by the rules; when the warm VM was taken
+     * meanwhile (or the job exists), the request falls back to a cold create (202).
      */
     private CompletableFuture<Optional<Reply>> claimWarm(FullHttpRequest req, String jobId, String tenant, VmSpec spec) {
         // Two cheap local reads (one record, and the warm VMs the store keeps in memory), never a scan of
@@ -309,9 +310,15 @@ public final class Routes {
         Query warmVms = Query.newBuilder().setListVms(ListVms.newBuilder().setWarmOnly(true)).build();
         String hash = SpecHash.of(spec);
         return raft.queryLocalStale(exists).thenCombine(raft.queryLocalStale(warmVms), (self, local) -> {
-            if (self.getVmsCount() > 0) return Optional.<VmRecord>empty();
-            return WarmPoolPlan.claim(hash, local.getVmsList());
-        }).thenCompose(warm -> {
+            if (self.getVmsCount() > 0) return CompletableFuture.completedFuture(Optional.<VmRecord>empty());
+            Optional<VmRecord> here = WarmPoolPlan.claim(hash, local.getVmsList());
+            boolean pool = local.getVmsList().stream().anyMatch(v -> v.getWarm() && v.getSpecHash().equals(hash));
+            if (here.isPresent() || !pool || hash.isEmpty()) return CompletableFuture.completedFuture(here);
+            // A pool of this shape exists but this node's state shows none of it running: it may lag the
+            // leader by a status report. One linearizable read settles it; a create with no pool of its
+            // shape never pays for it.
+            return raft.query(warmVms).thenApply(q -> WarmPoolPlan.claim(hash, q.getVmsList()));
+        }).thenCompose(f -> f).thenCompose(warm -> {
             if (warm.isEmpty()) return CompletableFuture.completedFuture(Optional.<Reply>empty());
             Command c = raft.command(requestId(req) + "/claim")
                     .setClaimWarm(ClaimWarm.newBuilder().setJobId(jobId).setTenant(tenant).setSpec(spec)
