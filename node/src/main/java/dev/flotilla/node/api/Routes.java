@@ -313,7 +313,7 @@ public final class Routes {
             if (self.getVmsCount() > 0) return CompletableFuture.completedFuture(Optional.<VmRecord>empty());
             Optional<VmRecord> here = WarmPoolPlan.claim(hash, local.getVmsList());
             boolean pool = local.getVmsList().stream().anyMatch(v -> v.getWarm() && v.getSpecHash().equals(hash));
-            if (here.isPresent() || !pool || hash.isEmpty()) return CompletableFuture.completedFuture(here);
+            if (here.isPresent() || !pool) return CompletableFuture.completedFuture(here);
             // A pool of this shape exists but this node's state shows none of it running: it may lag the
             // leader by a status report. One linearizable read settles it; a create with no pool of its
             // shape never pays for it.

@@ -70,6 +70,8 @@ public final class InstructionMeter extends DebugLib {
     private volatile long interruptedBytes;
     private volatile long interruptedLimit;
     private volatile long suspectCall = -1;
+    /** VMs this meter stopped for a call's allocation (read by stats from any thread). */
+    volatile long allocationStops;
     private LuaFunction[] fn;
     private LuaValue[][] stacks;
     private int[] pcs;
@@ -185,6 +187,7 @@ public final class InstructionMeter extends DebugLib {
         }
         if (remaining < INTERRUPTED / 2) {
             if (interruptedCall == call) {
+                allocationStops++;
                 throw violate(new SandboxViolation("allocation limit exceeded: this handler call allocated "
                         + interruptedBytes + " bytes (limit " + interruptedLimit + " per call)", traceback(0)));
             }

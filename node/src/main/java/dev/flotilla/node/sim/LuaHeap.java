@@ -55,7 +55,7 @@ final class LuaHeap {
     }
 
     private IdentityHashMap<Object, Boolean> seen = new IdentityHashMap<>();
-    private final ArrayList<LuaValue> work = new ArrayList<>();
+    private ArrayList<LuaValue> work = new ArrayList<>();
     private long bytes;
     private long limit;
     /** Values looked at by the last walk: what it cost. */
@@ -86,10 +86,13 @@ final class LuaHeap {
             }
             return bytes;
         } finally {
-            work.clear();
-            if (seen.size() > 1024) {
-                seen = new IdentityHashMap<>(); // clear() would sweep the whole grown table every time
+            if (visits > 1024) {
+                // A big VM was walked: do not keep its sizes' worth of room (and clear() would sweep the
+                // whole grown table every time).
+                work = new ArrayList<>();
+                seen = new IdentityHashMap<>();
             } else {
+                work.clear();
                 seen.clear();
             }
         }

@@ -85,7 +85,6 @@ final class Shard {
     volatile int publishedRunnable;
     volatile long heapChecks;
     volatile long heapQuotaStops;
-    volatile long callAllocStops;
 
     @SuppressWarnings("unchecked")
     Shard(int index, SimRuntime rt) {
@@ -437,9 +436,6 @@ final class Shard {
         if (e instanceof ProcessExit x) {
             exit(p, x.code);
         } else if (e instanceof SandboxViolation v) {
-            if (v.getMessage().startsWith("allocation limit exceeded")) {
-                callAllocStops++;
-            }
             stop(vm, p, v.getMessage(), v.traceback());
         } else if (e instanceof StackOverflowError) {
             stop(vm, p, "Java stack overflow (too deep recursion)", "");

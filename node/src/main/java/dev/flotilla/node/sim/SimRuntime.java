@@ -474,7 +474,7 @@ public final class SimRuntime implements AutoCloseable {
         for (Shard s : shards) {
             heapChecks += s.heapChecks;
             heapQuotaStops += s.heapQuotaStops;
-            callAllocStops += s.callAllocStops;
+            callAllocStops += s.meter.allocationStops;
             calls += s.publishedHandlerCalls;
             sent += s.publishedPacketsSent;
             vms += s.publishedVms;
