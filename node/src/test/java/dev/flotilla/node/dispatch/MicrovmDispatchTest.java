@@ -105,8 +105,10 @@ class MicrovmDispatchTest {
             int deleted = dc.send("DELETE", "/vms/" + JOB, null).status();
             assertTrue(deleted == 200 || deleted == 202 || deleted == 204, "DELETE answered " + deleted);
             Eventually.await(JOB + " gone from the registry", WAIT, () -> dc.vm(JOB) == null);
-            Eventually.await("the microVM's state dir removed by the agent", WAIT, () -> !Files.exists(vmDir));
-            assertFalse(Files.exists(state.resolve(".flotilla-flakes").resolve(name)), "delete left the flake");
+            // The agent removes the state dir first and the flake after it, so both are waited on.
+            Path flake = state.resolve(".flotilla-flakes").resolve(name);
+            Eventually.await("the microVM's state dir and flake removed by the agent", WAIT,
+                    () -> !Files.exists(vmDir) && !Files.exists(flake));
 
             assertTrue(Files.isExecutable(operators.resolve("current/bin/microvm-run")),
                     "the operator's own microVM in the same state dir is left alone");
