@@ -248,8 +248,9 @@ public final class SimBench {
         result("interp.luaj_bare_ns", String.format("%.1f", bare));
 
         // One call of n iterations: its budget, and what it may allocate (LuaJ boxes each number), scale with n.
-        SimRuntime rt = new SimRuntime(SimConfig.defaults().withShards(1).withInstructionBudget(100L * n)
-                .withHeapLimits(64L << 20, 100L * n), new Router("bench"));
+        SimConfig defaults = SimConfig.defaults();
+        SimRuntime rt = new SimRuntime(defaults.withShards(1).withInstructionBudget(100L * n)
+                .withHeapLimits(defaults.heapQuotaBytes(), 100L * n), new Router("bench"));
         SimProgram loop = new SimProgram("loop", "function on_tick()\n" + String.format(LOOP, n)
                 .replace("return ctx.n", "") + "\nend");
         rt.addVm(new SimVmSpec("loop", "10.0.0.1", "loop", List.of(loop), List.of(), 0, Map.of()));
